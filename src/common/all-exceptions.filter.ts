@@ -1,0 +1,83 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import { STATUS_CODES } from 'node:http';
+
+// Connection-level failures (server down, restarting, pool exhausted): 503, not a bug.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
+const UNAVAILABLE_SQLSTATE = /^(08|57P)/;
+
+/** True when the error says the database could not be reached, rather than a query being wrong. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message, driverError } = (error ?? {}) as {
+    code?: string;
+    message?: string;
+    driverError?: unknown;
+  };
+  if (driverError && isDatabaseUnavailable(driverError)) return true;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code)))
+    return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    message ?? '',
+  );
+}
+
+/**
+ * Nest's error shape for everything: HTTP exceptions as thrown (Nest maps body-parser's 400
+ * and 413 to them), an unreachable database as 503, and anything else as a logged 500 that
+ * leaks nothing.
+ */
+@Catch()
+export class AllExceptionsFilter extends BaseExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return super.catch(exception, host);
+    if (exception instanceof HttpException) return super.catch(withErrorName(exception), host);
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+      return super.catch(
+        new HttpException(
+          {
+            statusCode: 503,
+            message: 'database unavailable, try again shortly',
+            error: 'Service Unavailable',
+          },
+          HttpStatus.SERVICE_UNAVAILABLE,
+        ),
+        host,
+      );
+    }
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
+    return super.catch(
+      new HttpException(
+        { statusCode: 500, message: 'Internal server error', error: 'Internal Server Error' },
+        HttpStatus.INTERNAL_SERVER_ERROR,
+      ),
+      host,
+    );
+  }
+}
+
+/**
+ * Exceptions built from a bare message (Nest's mapping of body-parser's 413, for one) answer
+ * without the `error` field; give them the full `{statusCode, message, error}` shape.
+ */
+function withErrorName(exception: HttpException): HttpException {
+  const response = exception.getResponse();
+  if (typeof response !== 'string') return exception;
+  const status = exception.getStatus();
+  return new HttpException(
+    { statusCode: status, message: response, error: STATUS_CODES[status] ?? 'Error' },
+    status,
+    { cause: exception },
+  );
+}

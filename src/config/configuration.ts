@@ -1,0 +1,127 @@
+export type NodeEnv = 'development' | 'production' | 'test';
+
+/** The validated environment: the only shape the rest of the code reads configuration from. */
+export interface AppConfig {
+  port: number;
+  /** Unset: the embedded PostgreSQL under `dataDir` (development only). */
+  databaseUrl: string | undefined;
+  /** Unset: a single instance, no cross-instance delivery. */
+  redisUrl: string | undefined;
+  /** Unset: development keeps a generated key under `dataDir`. */
+  jwtSecret: string | undefined;
+  corsOrigins: string[];
+  /** 0 turns the daily purge off. */
+  retentionDays: number;
+  nodeEnv: NodeEnv;
+  /** Where development state lives: the embedded PostgreSQL and the generated JWT key. */
+  dataDir: string;
+}
+
+/** A configuration problem, phrased as the one line start-up prints before it stops. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, unknown>;
+
+function read(env: Env, key: string): string | undefined {
+  const value = env[key];
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  return text === '' ? undefined : text;
+}
+
+function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const text = read(env, key);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new ConfigError(`${key} must be a whole number from ${min} to ${max} (got "${text}")`);
+  }
+  return Number(text);
+}
+
+function url(env: Env, key: string, protocols: string[]): string | undefined {
+  const text = read(env, key);
+  if (text === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new ConfigError(`${key} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol) || parsed.hostname === '') {
+    throw new ConfigError(`${key} must be a ${protocols.join(' or ')}//host/... URL`);
+  }
+  return text;
+}
+
+function origins(env: Env, key: string): string[] {
+  const text = read(env, key);
+  if (text === undefined) return [];
+  return text
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '')
+    .map((origin) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        throw new ConfigError(
+          `${key} has "${origin}", which is not an origin like https://app.example.com`,
+        );
+      }
+      if (
+        !['http:', 'https:'].includes(parsed.protocol) ||
+        parsed.origin !== origin.replace(/\/$/, '')
+      ) {
+        throw new ConfigError(
+          `${key} has "${origin}", which is not an origin like https://app.example.com`,
+        );
+      }
+      return parsed.origin;
+    });
+}
+
+function nodeEnv(env: Env): NodeEnv {
+  const text = read(env, 'NODE_ENV') ?? 'development';
+  if (text !== 'development' && text !== 'production' && text !== 'test') {
+    throw new ConfigError(`NODE_ENV must be development, production or test (got "${text}")`);
+  }
+  return text;
+}
+
+/** Parses and validates the environment; throws a `ConfigError` naming the first bad key. */
+export function parseConfig(env: Env): AppConfig {
+  const config: AppConfig = {
+    nodeEnv: nodeEnv(env),
+    port: integer(env, 'PORT', 8000, 0, 65535),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    jwtSecret: read(env, 'JWT_SECRET'),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
+    retentionDays: integer(env, 'RETENTION_DAYS', 30, 0, 36500),
+    dataDir: '.data',
+  };
+  if (config.nodeEnv === 'production') {
+    if (config.jwtSecret === undefined) {
+      throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
+    }
+    if (config.databaseUrl === undefined) {
+      throw new ConfigError(
+        'DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL is for development only)',
+      );
+    }
+  }
+  return config;
+}
+
+/** Reads `.env` when present (the environment wins), then validates; for entry points. */
+export function loadConfig(): AppConfig {
+  try {
+    process.loadEnvFile('.env');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return parseConfig(process.env);
+}

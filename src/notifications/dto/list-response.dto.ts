@@ -1,0 +1,30 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class NotificacionDto {
+  @ApiProperty({ example: 1 })
+  id!: number;
+
+  @ApiProperty({ example: 'Pedido #42 listo para servir' })
+  mensaje!: string;
+
+  @ApiProperty({ example: false })
+  leida!: boolean;
+
+  @ApiProperty({ example: '2025-03-06T10:30:00.000Z', format: 'date-time' })
+  fecha!: string;
+}
+
+export class ListResponseDto {
+  @ApiProperty({ type: [NotificacionDto] })
+  notifications!: NotificacionDto[];
+
+  @ApiProperty({ example: 5, description: 'All of your unread notifications, not just this page' })
+  unread_count!: number;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as cursor for the next page; null at the end',
+  })
+  next_cursor!: string | null;
+}

@@ -1,0 +1,75 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateIf,
+  ValidationArguments,
+} from 'class-validator';
+import { MENSAJE_MAX_LENGTH, mensajeProblem } from '../mensaje';
+
+export const SEND_MAX_USUARIOS = 10_000;
+
+/** `mensaje` as the contract bounds it (code points, no NUL). */
+function IsMensaje(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isMensaje',
+    validator: {
+      validate: (value: unknown) => mensajeProblem(value) === undefined,
+      defaultMessage: (args?: ValidationArguments) =>
+        mensajeProblem(args?.value) ?? 'mensaje is invalid',
+    },
+  });
+}
+
+/** Exactly one audience: a list of users or all staff. */
+function NotWithUsuarios(): PropertyDecorator {
+  return ValidateBy({
+    name: 'notWithUsuarios',
+    validator: {
+      validate: (_value: unknown, args?: ValidationArguments) =>
+        (args?.object as SendDto | undefined)?.usuarios === undefined,
+      defaultMessage: () => 'send either usuarios or staff, not both',
+    },
+  });
+}
+
+export class SendDto {
+  @ApiPropertyOptional({ type: [Number], example: [4, 5], maxItems: SEND_MAX_USUARIOS })
+  @ValidateIf((dto: SendDto) => dto.staff === undefined || dto.usuarios !== undefined)
+  @IsArray({ message: 'usuarios must be an array of user ids (or send staff: true)' })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(SEND_MAX_USUARIOS)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(2_147_483_647, { each: true })
+  usuarios?: number[];
+
+  @ApiPropertyOptional({ enum: [true], description: 'Send to every active staff user instead' })
+  @IsOptional()
+  @IsIn([true], { message: 'staff must be true' })
+  @NotWithUsuarios()
+  staff?: true;
+
+  @ApiProperty({
+    example: 'Pedido #42 listo para servir',
+    minLength: 1,
+    maxLength: MENSAJE_MAX_LENGTH,
+  })
+  @IsMensaje()
+  mensaje!: string;
+}
+
+export class SendResponseDto {
+  @ApiProperty({ example: 2 })
+  created!: number;
+
+  @ApiProperty({ type: [Number], example: [10, 11], description: 'In the order of usuarios' })
+  ids!: number[];
+}

@@ -1,0 +1,48 @@
+// The Socket.IO event map: the gateway is typed with it, and a frontend can import it as is.
+
+/** A notification as the frontend sees it (HTTP list items and socket payloads alike). */
+export interface NotificacionJson {
+  id: number;
+  mensaje: string;
+  leida: boolean;
+  /** ISO 8601, UTC, milliseconds. */
+  fecha: string;
+}
+
+export interface NotificacionMensajeEvent {
+  type: 'notificacion_mensaje';
+  message: string;
+  notificacion: NotificacionJson;
+}
+
+export interface UnreadCountEvent {
+  unread_count: number;
+}
+
+export interface MarkReadResult {
+  updated: number;
+  unread_count: number;
+}
+
+export interface MarkReadRequest {
+  ids: number[];
+}
+
+export interface ServerToClientEvents {
+  notificacion_mensaje: (event: NotificacionMensajeEvent) => void;
+  unread_count: (event: UnreadCountEvent) => void;
+}
+
+export interface ClientToServerEvents {
+  mark_read: (
+    request: MarkReadRequest,
+    ack: (result: MarkReadResult | { error: string }) => void,
+  ) => void;
+}
+
+/** What the handshake sends besides the token. */
+export interface HandshakeAuth {
+  token?: string;
+  /** The last notification id this client saw: everything newer is replayed on connect. */
+  since?: number | string;
+}

@@ -1,0 +1,160 @@
+import { Logger } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import type { Server, Socket } from 'socket.io';
+import { AuthenticatedUser } from '../auth/authenticated-user';
+import { bearerToken } from '../auth/jwt-auth.guard';
+import { TokenVerifier } from '../auth/token-verifier';
+import { MarkReadDto } from './dto/mark-read.dto';
+import {
+  ClientToServerEvents,
+  HandshakeAuth,
+  MarkReadResult,
+  ServerToClientEvents,
+} from './events';
+import { NotificationsPublisher, roomOf } from './notifications.publisher';
+import { NotificationsService } from './notifications.service';
+
+export const SOCKET_PATH = '/ws/notificaciones/';
+
+interface SocketData {
+  user: AuthenticatedUser;
+  since?: number;
+  expiryTimer?: NodeJS.Timeout;
+}
+
+type NotificationsServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+type NotificationsSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+
+/** setTimeout's ceiling (about 24.8 days); a later expiry re-arms on the way. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function sinceFrom(auth: HandshakeAuth): number | undefined | 'invalid' {
+  if (auth.since === undefined || auth.since === null) return undefined;
+  const text = String(auth.since);
+  return /^\d{1,15}$/.test(text) ? Number(text) : 'invalid';
+}
+
+@WebSocketGateway({ path: SOCKET_PATH })
+export class NotificationsGateway
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect
+{
+  private readonly logger = new Logger(NotificationsGateway.name);
+
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly notifications: NotificationsService,
+    private readonly publisher: NotificationsPublisher,
+  ) {}
+
+  afterInit(server: NotificationsServer): void {
+    this.publisher.attach(server);
+    // Authentication and the room join happen in middleware, before the client's `connect`
+    // fires: a bad token never connects, and a notification sent right after `connect` arrives.
+    server.use((socket, next) => {
+      const auth = (socket.handshake.auth ?? {}) as HandshakeAuth;
+      const since = sinceFrom(auth);
+      if (since === 'invalid') {
+        next(new Error('since must be the id of the last notification seen'));
+        return;
+      }
+      const token =
+        typeof auth.token === 'string'
+          ? auth.token
+          : bearerToken(socket.handshake.headers.authorization);
+      this.verifier.verify(token).then(
+        async (user) => {
+          socket.data.user = user;
+          socket.data.since = since;
+          await socket.join(roomOf(user.id));
+          next();
+        },
+        () => next(new Error('unauthorized')),
+      );
+    });
+  }
+
+  async handleConnection(socket: NotificationsSocket): Promise<void> {
+    const { user, since } = socket.data;
+    this.disconnectAtExpiry(socket);
+    try {
+      socket.emit('unread_count', { unread_count: await this.notifications.countUnread(user.id) });
+      if (since !== undefined) {
+        for (const notificacion of await this.notifications.listSince(user.id, since)) {
+          socket.emit('notificacion_mensaje', {
+            type: 'notificacion_mensaje',
+            message: notificacion.mensaje,
+            notificacion,
+          });
+        }
+      }
+    } catch (error) {
+      // The socket stays up: live delivery still works and the client can list.
+      this.logger.warn(`connect sync for user ${user.id} failed: ${(error as Error).message}`);
+    }
+  }
+
+  handleDisconnect(socket: NotificationsSocket): void {
+    clearTimeout(socket.data.expiryTimer);
+  }
+
+  @SubscribeMessage('mark_read')
+  async markRead(
+    @ConnectedSocket() socket: NotificationsSocket,
+    @MessageBody() body: unknown,
+  ): Promise<MarkReadResult | { error: string }> {
+    const request = plainToInstance(MarkReadDto, body ?? {});
+    const errors =
+      typeof body === 'object' && body !== null && !Array.isArray(body)
+        ? await validate(request, { whitelist: true, forbidNonWhitelisted: true })
+        : [{ constraints: { body: 'mark_read expects {"ids": [...]}' } }];
+    if (errors.length > 0) {
+      return {
+        error: errors.flatMap((error) => Object.values(error.constraints ?? {})).join('; '),
+      };
+    }
+    try {
+      return await this.notifications.markRead(socket.data.user.id, request.ids);
+    } catch (error) {
+      this.logger.warn(
+        `mark_read for user ${socket.data.user.id} failed: ${(error as Error).message}`,
+      );
+      return { error: 'could not mark read, try again' };
+    }
+  }
+
+  private disconnectAtExpiry(socket: NotificationsSocket): void {
+    const remaining = socket.data.user.expiresAt - Date.now();
+    if (remaining <= 0) {
+      socket.disconnect(true);
+      return;
+    }
+    socket.data.expiryTimer = setTimeout(
+      () => {
+        if (Date.now() >= socket.data.user.expiresAt) socket.disconnect(true);
+        else this.disconnectAtExpiry(socket);
+      },
+      Math.min(remaining, MAX_TIMER_MS),
+    );
+    socket.data.expiryTimer.unref();
+  }
+}

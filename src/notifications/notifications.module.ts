@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { AfterCommit } from './after-commit';
+import { NotificationsController } from './notifications.controller';
+import { NotificationsGateway } from './notifications.gateway';
+import { NotificationsPublisher } from './notifications.publisher';
+import { NotificationsService } from './notifications.service';
+import { RetentionJob } from './retention.job';
+
+/** The notifications domain: storage, the REST routes, the Socket.IO gateway and retention. */
+@Module({
+  imports: [AuthModule],
+  controllers: [NotificationsController],
+  providers: [
+    NotificationsService,
+    NotificationsPublisher,
+    AfterCommit,
+    NotificationsGateway,
+    RetentionJob,
+  ],
+  exports: [NotificationsService],
+})
+export class NotificationsModule {}

@@ -1,0 +1,39 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ServerToClientEvents } from './events';
+
+/** Anything that can emit to a room: the Socket.IO server, or the Redis emitter the CLI uses. */
+export interface RoomEmitter {
+  to(room: string): { emit(event: string, ...args: unknown[]): unknown };
+}
+
+/** The one room a user's sockets are in. */
+export function roomOf(userId: number): string {
+  return `user_${userId}`;
+}
+
+/** The one place that emits to rooms. An emit is a hint: the row in PostgreSQL is the truth. */
+@Injectable()
+export class NotificationsPublisher {
+  private readonly logger = new Logger(NotificationsPublisher.name);
+  private target?: RoomEmitter;
+
+  /** Called once by whoever owns the way out (the gateway, or the CLI's Redis emitter). */
+  attach(target: RoomEmitter): void {
+    this.target = target;
+  }
+
+  /** Emits an event to every socket of the user, on every instance when Redis joins them. */
+  toUser<E extends keyof ServerToClientEvents>(
+    userId: number,
+    event: E,
+    payload: Parameters<ServerToClientEvents[E]>[0],
+  ): void {
+    if (!this.target) return;
+    try {
+      this.target.to(roomOf(userId)).emit(event, payload);
+    } catch (error) {
+      // Losing an emit loses nothing: the client lists or catches up from the database.
+      this.logger.warn(`emit ${event} to user ${userId} failed: ${(error as Error).message}`);
+    }
+  }
+}

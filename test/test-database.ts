@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+
+/** What global setup leaves for the tests and for global teardown. */
+export interface TestDatabase {
+  /** The server-level URL (database `postgres`) used to create and drop the test database. */
+  adminUrl: string;
+  name: string;
+  url: string;
+}
+
+const quiet = {
+  log: () => undefined,
+  warn: (message: string) => process.stderr.write(`${message}\n`),
+};
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/**
+ * A fresh, empty database for this run: on the server `DATABASE_URL` names (CI's PostgreSQL),
+ * or on an embedded PostgreSQL in the temp folder when it is unset (a fresh machine).
+ */
+export async function createTestDatabase(): Promise<{
+  database: TestDatabase;
+  stop: () => Promise<void>;
+}> {
+  const configured = process.env.DATABASE_URL;
+  const embedded = configured
+    ? undefined
+    : await startEmbeddedPostgres('.data/test', 'postgres', quiet);
+  const adminUrl = withDatabase(configured ?? embedded!.url, 'postgres');
+  const name = `notificaciones_test_${Date.now()}_${process.pid}`;
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  return {
+    database: { adminUrl, name, url: withDatabase(adminUrl, name) },
+    stop: async () => {
+      const admin = new Client({ connectionString: adminUrl });
+      await admin.connect();
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+      await embedded?.stop();
+    },
+  };
+}
