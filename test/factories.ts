@@ -143,3 +143,33 @@ export function collect<E extends keyof ServerToClientEvents>(
     received.push(payload)) as never);
   return received;
 }
+
+/**
+ * Inserts notifications for `user` straight into the table, in one statement (so rows without
+ * an explicit `fecha` share the same `now()` and only their ids order them). `rows` may be a
+ * count. Returns the new ids in the order of `rows`.
+ */
+export async function insertNotifications(
+  target: TestApp | DataSource,
+  user: User | number,
+  rows: number | Array<{ mensaje?: string; leida?: boolean; fecha?: string }>,
+): Promise<number[]> {
+  const dataSource = target instanceof DataSource ? target : target.dataSource;
+  const list: Array<{ mensaje?: string; leida?: boolean; fecha?: string }> =
+    typeof rows === 'number' ? Array.from({ length: rows }, () => ({})) : rows;
+  const inserted = await dataSource.query<Array<{ id: string }>>(
+    `INSERT INTO notificaciones (usuario_id, mensaje, leida, fecha)
+     SELECT $1, coalesce(m, 'notificación ' || ord), coalesce(l, false), coalesce(f, now())
+     FROM unnest($2::text[], $3::boolean[], $4::timestamptz[]) WITH ORDINALITY AS t(m, l, f, ord)
+     ORDER BY ord
+     RETURNING id`,
+    [
+      typeof user === 'number' ? user : user.id,
+      list.map((row) => row.mensaje ?? null),
+      list.map((row) => row.leida ?? null),
+      list.map((row) => row.fecha ?? null),
+    ],
+  );
+  // Identity values are drawn in insertion order, which ORDER BY ord fixes.
+  return inserted.map((row) => Number(row.id)).sort((a, b) => a - b);
+}

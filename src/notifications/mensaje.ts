@@ -8,6 +8,9 @@ export function mensajeProblem(mensaje: unknown): string | undefined {
   let length = 0;
   for (const char of mensaje) {
     if (char === '\u0000') return 'mensaje must not contain NUL characters';
+    // A lone surrogate is valid JSON but not text: PostgreSQL would store U+FFFD instead.
+    if (char.length === 1 && char >= '\ud800' && char <= '\udfff')
+      return 'mensaje must be valid Unicode text (no lone surrogates)';
     length += 1;
   }
   if (length < 1) return 'mensaje must not be empty';

@@ -1,0 +1,73 @@
+import { bearerToken } from './jwt-auth.guard';
+import { userIdFromSubject } from './token-verifier';
+
+describe('userIdFromSubject', () => {
+  it.each([
+    ['1', 1],
+    [1, 1],
+    ['42', 42],
+    [42, 42],
+    ['2147483647', 2_147_483_647],
+    [2_147_483_647, 2_147_483_647],
+    [1e3, 1000],
+  ])('reads %j as user %d', (sub, id) => {
+    expect(userIdFromSubject(sub)).toBe(id);
+  });
+
+  it.each([
+    ['0'],
+    [0],
+    ['-1'],
+    [-1],
+    ['1.5'],
+    [1.5],
+    ['01'],
+    [' 1'],
+    ['1 '],
+    ['1e3'],
+    ['0x10'],
+    ['abc'],
+    [''],
+    // Past the users.id integer column: a query with it would fail, so it is no user.
+    ['2147483648'],
+    [2_147_483_648],
+    ['99999999999'],
+    [1e21],
+    [Number.NaN],
+    [Number.POSITIVE_INFINITY],
+    [null],
+    [undefined],
+    [true],
+    [[1]],
+    [{ id: 1 }],
+  ])('rejects %j', (sub) => {
+    expect(userIdFromSubject(sub)).toBeUndefined();
+  });
+});
+
+describe('bearerToken', () => {
+  it.each([
+    ['Bearer abc.def.ghi', 'abc.def.ghi'],
+    // RFC 7235: the scheme name is case-insensitive.
+    ['bearer abc.def.ghi', 'abc.def.ghi'],
+    ['BEARER abc.def.ghi', 'abc.def.ghi'],
+    ['Bearer   abc.def.ghi  ', 'abc.def.ghi'],
+  ])('takes the token from %j', (header, token) => {
+    expect(bearerToken(header)).toBe(token);
+  });
+
+  it.each([
+    [undefined],
+    [''],
+    ['Bearer'],
+    ['Bearer '],
+    ['abc.def.ghi'],
+    ['Basic dXNlcjpwYXNz'],
+    ['Token abc.def.ghi'],
+    ['Bearer abc def'],
+    ['XBearer abc.def.ghi'],
+    ['Bearerabc.def.ghi'],
+  ])('finds no token in %j', (header) => {
+    expect(bearerToken(header)).toBeUndefined();
+  });
+});
