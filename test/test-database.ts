@@ -32,9 +32,13 @@ export async function createTestDatabase(): Promise<{
   stop: () => Promise<void>;
 }> {
   const configured = process.env.DATABASE_URL;
-  const embedded = configured
-    ? undefined
-    : await startEmbeddedPostgres('.data/test', 'postgres', quiet);
+  // In the temp folder, not under the checkout: PostgreSQL runs as its own system user when the
+  // tests run as root, and that user must be able to reach the folder.
+  const folder = join(
+    tmpdir(),
+    `notificaciones-test-${createHash('sha1').update(process.cwd()).digest('hex').slice(0, 8)}`,
+  );
+  const embedded = configured ? undefined : await startEmbeddedPostgres(folder, 'postgres', quiet);
   const adminUrl = withDatabase(configured ?? embedded!.url, 'postgres');
   const name = `notificaciones_test_${Date.now()}_${process.pid}`;
   const client = new Client({ connectionString: adminUrl });

@@ -44,6 +44,21 @@ export class AfterCommit implements EntitySubscriberInterface {
     this.pending.set(runner, queue);
   }
 
+  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    const runner = event.queryRunner;
+    if (depthOf(runner) !== 1 || !this.pending.has(runner)) return;
+    // A statement failed and the caller carried on: PostgreSQL answers this COMMIT with a
+    // ROLLBACK, yet TypeORM reports a commit. Only a probe tells: pg's transaction status may
+    // not have caught up with the failure yet. On the driver's client, so TypeORM logs nothing.
+    const client = (await runner.connect()) as { query(sql: string): Promise<unknown> };
+    try {
+      await client.query('SELECT 1');
+    } catch {
+      // Aborted (or the connection is gone, and the COMMIT fails anyway): never emit.
+      this.pending.delete(runner);
+    }
+  }
+
   afterTransactionCommit(event: TransactionCommitEvent): void {
     const runner = event.queryRunner;
     const queue = this.pending.get(runner);

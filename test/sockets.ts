@@ -1,0 +1,241 @@
+import { io } from 'socket.io-client';
+import request from 'supertest';
+import type { NotificacionMensajeEvent, ServerToClientEvents } from '../src/notifications/events';
+import { bearer, ClientSocket, connectSocket, TestApp } from './factories';
+
+type ServerEvent = keyof ServerToClientEvents;
+type Payload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
+
+const DEFAULT_TIMEOUT_MS = 5000;
+
+/**
+ * A client socket that records every server event from before `connect` fires: an event that
+ * arrives in the same tick as `connect` is never lost to a listener attached too late, and the
+ * order of arrival stays available to prove that something did NOT arrive before a later event.
+ */
+export class RecordedSocket {
+  private readonly received: Array<{ event: string; payload: unknown }> = [];
+  private readonly wakers = new Set<() => void>();
+
+  constructor(readonly socket: ClientSocket) {
+    socket.onAny((event: string, payload: unknown) => {
+      this.received.push({ event, payload });
+      this.wake();
+    });
+    socket.on('disconnect', () => this.wake());
+  }
+
+  /** Every `event` received so far, oldest first. */
+  all<E extends ServerEvent>(event: E): Array<Payload<E>> {
+    return this.received
+      .filter((entry) => entry.event === event)
+      .map((entry) => entry.payload as Payload<E>);
+  }
+
+  /** The names of every event received so far, in order. */
+  eventNames(): string[] {
+    return this.received.map((entry) => entry.event);
+  }
+
+  /** The `notificacion.id` of every `notificacion_mensaje` received so far, in order. */
+  messageIds(): number[] {
+    return this.all('notificacion_mensaje').map((message) => message.notificacion.id);
+  }
+
+  /** The first `event` (already received or still to come) that matches, or a timeout. */
+  waitFor<E extends ServerEvent>(
+    event: E,
+    matches: (payload: Payload<E>) => boolean = () => true,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ): Promise<Payload<E>> {
+    return this.until(
+      () => this.all(event).find(matches),
+      `no matching ${event} within ${timeoutMs} ms`,
+      timeoutMs,
+    );
+  }
+
+  /** The `notificacion_mensaje` for notification `id`. */
+  waitForMessage(id: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<NotificacionMensajeEvent> {
+    return this.waitFor(
+      'notificacion_mensaje',
+      (message) => message.notificacion.id === id,
+      timeoutMs,
+    );
+  }
+
+  /** Resolves once at least `count` `event`s have been received, with all of them. */
+  waitForCount<E extends ServerEvent>(
+    event: E,
+    count: number,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ): Promise<Array<Payload<E>>> {
+    return this.until(
+      () => {
+        const all = this.all(event);
+        return all.length >= count ? all : undefined;
+      },
+      `fewer than ${count} ${event} within ${timeoutMs} ms (got ${this.all(event).length})`,
+      timeoutMs,
+    );
+  }
+
+  /** Re-evaluates `check` on every received event until it returns something. */
+  private until<T>(check: () => T | undefined, failure: string, timeoutMs: number): Promise<T> {
+    const now = check();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const waker = (): void => {
+        const value = check();
+        if (value === undefined) return;
+        cleanup();
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(failure));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.wakers.delete(waker);
+      };
+      this.wakers.add(waker);
+    });
+  }
+
+  private wake(): void {
+    for (const waker of [...this.wakers]) waker();
+  }
+}
+
+/** Every socket a test opened, so `closeSockets` in afterEach can close them all. */
+const opened = new Set<ClientSocket>();
+
+/**
+ * Connects like `connectSocket` (websocket transport, no reconnection), but records events
+ * from the first packet on. Rejects with the server's `connect_error`.
+ */
+export function openSocket(
+  url: string,
+  auth: Record<string, unknown> | undefined,
+  options: {
+    extraHeaders?: Record<string, string>;
+    query?: Record<string, string>;
+    timeoutMs?: number;
+  } = {},
+): Promise<RecordedSocket> {
+  const socket: ClientSocket = io(url, {
+    path: '/ws/notificaciones/',
+    auth,
+    query: options.query,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders: options.extraHeaders,
+  });
+  opened.add(socket);
+  const recorded = new RecordedSocket(socket);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('socket did not connect in time'));
+    }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(recorded);
+    });
+    socket.once('connect_error', (error) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+/** Closes every socket opened through `openSocket` or `track`. */
+export function closeSockets(): void {
+  for (const socket of opened) socket.close();
+  opened.clear();
+}
+
+/** Registers a socket opened elsewhere (e.g. `connectSocket`) for `closeSockets`. */
+export function track(socket: ClientSocket): ClientSocket {
+  opened.add(socket);
+  return socket;
+}
+
+/** The `connect_error` message of a handshake that must be refused; fails if it connects. */
+export async function refusal(
+  url: string,
+  auth: { token?: string; since?: number | string } | undefined,
+  options: { extraHeaders?: Record<string, string> } = {},
+): Promise<string> {
+  let socket: ClientSocket;
+  try {
+    socket = await connectSocket(url, auth, options);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  socket.close();
+  throw new Error('the server accepted a handshake it had to refuse');
+}
+
+/** Resolves with the reason once the socket is disconnected, or rejects after `timeoutMs`. */
+export function disconnection(
+  socket: ClientSocket,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<{ reason: string; at: number }> {
+  return new Promise((resolve, reject) => {
+    if (socket.disconnected) {
+      resolve({ reason: 'already disconnected', at: Date.now() });
+      return;
+    }
+    const timer = setTimeout(() => {
+      socket.off('disconnect', listener);
+      reject(new Error(`still connected after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (reason: string): void => {
+      clearTimeout(timer);
+      resolve({ reason, at: Date.now() });
+    };
+    socket.once('disconnect', listener);
+  });
+}
+
+/** `POST /notifications/api/send/` as a staff user; the created ids, in the order of `usuarios`. */
+export async function sendHttp(
+  app: TestApp,
+  staffToken: string,
+  usuarios: number[],
+  mensaje: string,
+): Promise<number[]> {
+  const response = await request(app.url)
+    .post('/notifications/api/send/')
+    .set(bearer(staffToken))
+    .send({ usuarios, mensaje })
+    .expect(201);
+  return response.body.ids as number[];
+}
+
+/** `POST /notifications/api/mark-read/`; the response body. */
+export async function markReadHttp(
+  app: TestApp,
+  token: string,
+  ids: number[],
+): Promise<{ updated: number; unread_count: number }> {
+  const response = await request(app.url)
+    .post('/notifications/api/mark-read/')
+    .set(bearer(token))
+    .send({ ids })
+    .expect(200);
+  return response.body as { updated: number; unread_count: number };
+}
+
+/** `mark_read` over the socket with any body, valid or not; the acknowledgement. */
+export function markReadSocket(socket: ClientSocket, body: unknown): Promise<unknown> {
+  // Untyped on purpose: the point is to send what the typed event map forbids.
+  const untyped = socket as unknown as {
+    timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> };
+  };
+  return untyped.timeout(DEFAULT_TIMEOUT_MS).emitWithAck('mark_read', body);
+}
