@@ -1,29 +1,38 @@
-import { Logger, Module } from '@nestjs/common';
+import { LoggerService, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions, runMigrations } from './data-source';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import { connectWithRetry } from './connect-with-retry';
+import { dataSourceOptions } from './data-source';
 import { DatabaseServer } from './database-server';
 
 @Module({ providers: [DatabaseServer], exports: [DatabaseServer] })
 class DatabaseServerModule {}
+
+// The options factory can be injected, the data source factory cannot: the options object (the
+// same one is passed on) carries each app's logger across, without sharing it between apps.
+const startUpLoggers = new WeakMap<object, LoggerService>();
 
 /** The TypeORM connection, with pending migrations applied before anything else uses it. */
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       imports: [DatabaseServerModule],
-      inject: [DatabaseServer],
-      useFactory: async (server: DatabaseServer) => ({
-        ...dataSourceOptions(await server.url()),
-        retryAttempts: 10,
-        retryDelay: 3000,
-      }),
-      dataSourceFactory: async (options) => {
-        const dataSource = await new DataSource(options!).initialize();
-        const applied = await runMigrations(dataSource);
-        if (applied.length > 0) new Logger('Migrations').log(`Applied ${applied.join(', ')}`);
-        return dataSource;
+      // The pino logger when the app has one (the CLI has not): it writes while Nest still
+      // buffers start-up logs, so a wait for the database shows as it happens.
+      inject: [DatabaseServer, { token: PinoLogger, optional: true }],
+      useFactory: async (server: DatabaseServer, logger?: PinoLogger) => {
+        const options = {
+          ...dataSourceOptions(await server.url()),
+          // connectWithRetry backs off exponentially and logs each attempt; TypeORM's own retry
+          // (a fixed delay) would only multiply the attempts.
+          retryAttempts: 1,
+          toRetry: () => false,
+        };
+        if (logger) startUpLoggers.set(options, logger);
+        return options;
       },
+      dataSourceFactory: (options) =>
+        connectWithRetry(options!, { logger: startUpLoggers.get(options!) }),
     }),
   ],
 })

@@ -4,6 +4,25 @@ import Redis from 'ioredis';
 import { AppConfig } from '../config/configuration';
 
 /**
+ * QUIT when connected (pending replies arrive first), else just drop the socket: a QUIT queued
+ * behind a subscription waiting for Redis to return would hold shutdown forever.
+ */
+async function close(client: Redis): Promise<void> {
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.quit(),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, 1000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  client.disconnect();
+}
+
+/**
  * The Redis connections that join instances (when `REDIS_URL` is set): one to publish, one to
  * subscribe. ioredis reconnects forever and resubscribes by itself; every client has an error
  * listener, so Redis going away is logged, never a crash.
@@ -12,6 +31,8 @@ import { AppConfig } from '../config/configuration';
 export class RedisService implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisService.name);
   private clients?: { pub: Redis; sub: Redis };
+  private closing = false;
+  private readonly resubscribed = new Set<() => void>();
 
   constructor(private readonly config: ConfigService<AppConfig, true>) {}
 
@@ -28,6 +49,15 @@ export class RedisService implements OnApplicationShutdown {
       this.clients = { pub, sub: this.client(url, 'subscriber') };
     }
     return this.clients;
+  }
+
+  /**
+   * Calls `listener` each time the subscription is back after Redis was unreachable (not on the
+   * first connection): from then on emits from other instances arrive again, but those sent
+   * during the outage never will.
+   */
+  onResubscribed(listener: () => void): void {
+    this.resubscribed.add(listener);
   }
 
   /** Round-trips a PING within `timeoutMs`; rejects when Redis does not answer. */
@@ -65,27 +95,69 @@ export class RedisService implements OnApplicationShutdown {
     if (!this.clients) return;
     const { pub, sub } = this.clients;
     this.clients = undefined;
-    await Promise.allSettled([pub.quit(), sub.quit()]);
+    this.closing = true;
+    await Promise.allSettled([close(pub), close(sub)]);
   }
 
-  private client(url: string, role: string): Redis {
+  private client(url: string, role: 'publisher' | 'subscriber'): Redis {
+    const subscriber = role === 'subscriber';
     const client = new Redis(url, {
       // Emits while Redis is down fail at once instead of queueing without bound (the database
       // has every notification; clients catch up). Subscriptions must queue until connected.
-      enableOfflineQueue: role === 'subscriber',
-      maxRetriesPerRequest: 1,
+      enableOfflineQueue: subscriber,
+      // A limit would flush the queued (p)subscribe of a start-up without Redis as an error:
+      // never subscribed, that instance would silently get no emits from the others, ever.
+      maxRetriesPerRequest: subscriber ? null : 1,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
       connectionName: `notificaciones-${role}`,
     });
     let down = false;
+    let failing = false;
     client.on('error', (error: Error) => {
       if (!down) this.logger.warn(`Redis ${role}: ${error.message}`);
       down = true;
     });
-    client.on('ready', () => {
-      if (down) this.logger.log(`Redis ${role} is back`);
-      down = false;
+    // A connection lost without an error (Redis restarted quickly) is an outage all the same.
+    client.on('close', () => {
+      if (!this.closing) down = true;
     });
+    client.on('ready', () => {
+      if (!down) return;
+      this.logger.log(`Redis ${role} is back`);
+      down = false;
+      failing = false;
+      // ioredis resubscribes right after emitting `ready`; a PING queued behind those commands
+      // answers once they have, and only then are emits from other instances arriving again.
+      if (subscriber) {
+        setImmediate(() => {
+          client.ping().then(
+            () => this.resubscribed.forEach((listener) => listener()),
+            () => undefined,
+          );
+        });
+      }
+    });
+    // The Socket.IO adapter publishes, subscribes and unsubscribes without handling the promise;
+    // one rejected while Redis is down would be an unhandled rejection, which ends the process.
+    // Marking every command's promise as handled keeps the process up; callers that await a
+    // command still see its error.
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+      const result = send(...args);
+      if (result instanceof Promise) {
+        result.catch((error: Error) => {
+          if (failing || this.closing) return;
+          failing = true;
+          this.logger.warn(
+            subscriber
+              ? `Redis subscriber: ${error.message}`
+              : `Redis publisher: emits to other instances are dropped until Redis is back ` +
+                  `(clients catch up with since): ${error.message}`,
+          );
+        });
+      }
+      return result;
+    };
     return client;
   }
 }

@@ -1,0 +1,40 @@
+import { ConfigError, parseConfig } from './configuration';
+
+function errorOf(env: Record<string, unknown>): string {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error(`parseConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('parseConfig: abuse limits and HOST', () => {
+  it('takes 0 as "no limit" for the rate limits', () => {
+    expect(
+      parseConfig({ HTTP_RATE_LIMIT_PER_MINUTE: '0', SOCKET_RATE_LIMIT_PER_MINUTE: '0' }),
+    ).toMatchObject({ httpRateLimitPerMinute: 0, socketRateLimitPerMinute: 0 });
+  });
+
+  it.each([
+    ['HTTP_RATE_LIMIT_PER_MINUTE', 'lots'],
+    ['HTTP_RATE_LIMIT_PER_MINUTE', '-1'],
+    ['SOCKET_RATE_LIMIT_PER_MINUTE', '1.5'],
+    ['MAX_SOCKETS_PER_USER', '0'],
+    ['MAX_SOCKETS_PER_USER', '100001'],
+  ])('rejects %s=%s naming the key', (key, value) => {
+    expect(errorOf({ [key]: value })).toMatch(new RegExp(`^${key} must be a whole number`));
+  });
+
+  it.each(['127.0.0.1', '::1', '0.0.0.0', 'localhost', 'app-1.internal'])(
+    'listens on HOST=%s',
+    (value) => {
+      expect(parseConfig({ HOST: value }).host).toBe(value);
+    },
+  );
+
+  it.each(['http://localhost', '127.0.0.1:8000 ', 'two words'])('rejects HOST=%s', (value) => {
+    expect(errorOf({ HOST: value })).toMatch(/^HOST must be a host name or an IP address/);
+  });
+});

@@ -1,0 +1,103 @@
+import { createConnection, createServer, Server, Socket } from 'node:net';
+
+/**
+ * A TCP proxy on a free loopback port in front of a real server (PostgreSQL, or an app, standing
+ * in for a load balancer). `cut()` closes every connection through it and every new one, as a
+ * database that went away would; `restore()` lets connections through again; `hold()` stalls
+ * them. The listening port stays the same throughout, so clients keep their configured address.
+ */
+export class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private cutOff = false;
+  private holding = false;
+  /** Data (or, as null, the end of the stream) waiting while held, in order. */
+  private held: Array<{ to: Socket; chunk: Buffer | null }> = [];
+
+  private constructor(
+    private readonly server: Server,
+    private target: { host: string; port: number },
+  ) {}
+
+  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
+    const server = createServer();
+    const proxy = new TcpProxy(server, target);
+    server.on('connection', (client) => proxy.accept(client));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
+  }
+
+  /** Closes every open connection, and every new one as it comes, until `restore()`. */
+  cut(): void {
+    this.cutOff = true;
+    this.held = [];
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
+  restore(): void {
+    this.cutOff = false;
+  }
+
+  /** Keeps connections open but forwards nothing until `release()`: a server that stalls. */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /** How many bytes are waiting to be forwarded while held. */
+  get heldBytes(): number {
+    return this.held.reduce((sum, { chunk }) => sum + (chunk?.length ?? 0), 0);
+  }
+
+  /** Forwards what was held, in order, and everything from now on. */
+  release(): void {
+    this.holding = false;
+    for (const { to, chunk } of this.held.splice(0)) {
+      if (to.destroyed) continue;
+      if (chunk === null) to.end();
+      else to.write(chunk);
+    }
+  }
+
+  /** Sends new connections to another server (open ones stay where they are). */
+  retarget(target: { host: string; port: number }): void {
+    this.target = target;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    if (this.cutOff) {
+      client.destroy();
+      return;
+    }
+    const upstream = createConnection(this.target);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.sockets.add(from);
+      const forward = (chunk: Buffer | null): void => {
+        if (this.holding) this.held.push({ to, chunk });
+        else if (chunk === null) to.end();
+        else to.write(chunk);
+      };
+      from.on('data', forward);
+      from.on('end', () => forward(null));
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        this.sockets.delete(from);
+        to.destroy();
+      });
+    }
+  }
+}
