@@ -29,6 +29,29 @@ export default tseslint.config(
     },
   },
   {
+    // The demo page's script: plain JavaScript for the browser, outside the TypeScript project.
+    files: ['src/demo/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'fetch',
+          'localStorage',
+          'atob',
+          'Option',
+          'setTimeout',
+          'clearTimeout',
+          'URLSearchParams',
+          'io',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // Tests poke at untyped JSON responses on purpose.
     files: ['test/**/*.ts', 'src/**/*.spec.ts', 'bench/**/*.ts'],
     rules: {

@@ -7,6 +7,7 @@ import { TokenVerifier } from './auth/token-verifier';
 import { CliModule } from './cli.module';
 import { AppConfig, ConfigError, loadConfig } from './config/configuration';
 import { dataSourceOptions, EMBEDDED_DATABASE, runMigrations } from './database/data-source';
+import { progressBar, seed } from './demo/seed';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { NotificationsPublisher } from './notifications/notifications.publisher';
 import { NotificationsService } from './notifications/notifications.service';
@@ -18,7 +19,9 @@ const USAGE = `usage: npm run -s cli -- <command>
   token <username> [--ttl <seconds>] print a signed JWT for that user (default ttl 3600)
   notify <username> <mensaje...>     store a notification and deliver it live (with REDIS_URL)
   purge [--days N]                   delete notifications older than N days (default RETENTION_DAYS)
-  migrate                            apply pending migrations`;
+  migrate                            apply pending migrations
+  seed [--users 50] [--notifications 5000] [--days 14]
+                                     demo users (demo-gerente is staff) and realistic notifications`;
 
 /** Logs go to stderr, so stdout carries only the command's JSON or token. */
 class StderrLogger extends ConsoleLogger {
@@ -72,7 +75,13 @@ async function main(argv: string[]): Promise<string> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { staff: { type: 'boolean' }, ttl: { type: 'string' }, days: { type: 'string' } },
+    options: {
+      staff: { type: 'boolean' },
+      ttl: { type: 'string' },
+      days: { type: 'string' },
+      users: { type: 'string' },
+      notifications: { type: 'string' },
+    },
   });
   const [command, ...rest] = positionals;
   const config = loadConfig();
@@ -120,6 +129,23 @@ async function main(argv: string[]): Promise<string> {
       return withContext(async (app) =>
         JSON.stringify({ deleted: await app.get(NotificationsService).purgeOlderThan(days) }),
       );
+    }
+    case 'seed': {
+      const options = {
+        users: wholeNumber('users', values.users, 50),
+        notifications: wholeNumber('notifications', values.notifications, 5000),
+        days: wholeNumber('days', values.days, 14),
+      };
+      if (options.users < 1 || options.days < 1) {
+        throw new UsageError('--users and --days must be at least 1');
+      }
+      return withContext(async (app) => {
+        const services = {
+          users: app.get(UsersService),
+          notifications: app.get(NotificationsService),
+        };
+        return JSON.stringify(await seed(services, options, progressBar(process.stderr, 'seed')));
+      });
     }
     case 'migrate':
       return JSON.stringify({ applied: await migrate(config) });

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckResult,
@@ -23,6 +23,9 @@ export class HealthController {
   /** 200 when PostgreSQL (and Redis, when configured) answer; 503 otherwise. */
   @Get()
   @HealthCheck()
+  @ApiOperation({
+    summary: 'Readiness: 200 when PostgreSQL (and Redis, when configured) answer, else 503',
+  })
   check(): Promise<HealthCheckResult> {
     const checks: HealthIndicatorFunction[] = [
       () => this.database.pingCheck('database', { timeout: 1500 }),

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { MetricsService } from '../metrics/metrics.service';
 import { ServerToClientEvents } from './events';
 
 /** Anything that can emit to a room: the Socket.IO server, or the Redis emitter the CLI uses. */
@@ -17,6 +18,8 @@ export class NotificationsPublisher {
   private readonly logger = new Logger(NotificationsPublisher.name);
   private target?: RoomEmitter;
 
+  constructor(private readonly metrics: MetricsService) {}
+
   /** Called once by whoever owns the way out (the gateway, or the CLI's Redis emitter). */
   attach(target: RoomEmitter): void {
     this.target = target;
@@ -31,6 +34,7 @@ export class NotificationsPublisher {
     if (!this.target) return;
     try {
       this.target.to(roomOf(userId)).emit(event, payload);
+      this.metrics.emitted(event);
     } catch (error) {
       // Losing an emit loses nothing: the client lists or catches up from the database.
       this.logger.warn(`emit ${event} to user ${userId} failed: ${(error as Error).message}`);

@@ -24,6 +24,7 @@ export class ListResponseDto {
   @ApiProperty({
     type: String,
     nullable: true,
+    example: 'MjAyNS0wMy0wNlQxMDozMDowMC4xMjM0NTZafDE',
     description: 'Pass as cursor for the next page; null at the end',
   })
   next_cursor!: string | null;

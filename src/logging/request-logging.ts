@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import pino, { DestinationStream, Level, Logger, LoggerOptions } from 'pino';
+import { HttpLogger, pinoHttp } from 'pino-http';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import type { AppConfig } from '../config/configuration';
+
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+// A caller's id is kept only when it is a plain token: it ends up in every log line.
+const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+const SECRET_PARAM =
+  /^(token|access_token|id_token|auth|authorization|jwt|api_key|apikey|password|secret)$/i;
+// Probes and scrapes every few seconds: logged at debug unless they fail.
+const ROUTINE_PATH = /^\/(health|metrics)\/?(\?|$)/;
+
+/** The caller's `X-Request-Id` when it is a sane token (so traces join up), else a new UUID. */
+export function requestIdFor(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
+}
+
+/** The URL with the values of token-like query parameters replaced, as it may be logged. */
+export function redactUrl(url: string): string {
+  const query = url.indexOf('?');
+  if (query < 0) return url;
+  const params = url
+    .slice(query + 1)
+    .split('&')
+    .map((param) => {
+      const key = decodeURIComponentSafe(param.split('=', 1)[0]);
+      return SECRET_PARAM.test(key) ? `${param.split('=', 1)[0]}=[redacted]` : param;
+    });
+  return `${url.slice(0, query)}?${params.join('&')}`;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function resolvable(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The one pino logger of the app: JSON lines on stdout (what log collectors read), or
+ * pino-pretty in development when it is installed (it is a dev dependency, absent from the
+ * production image). `destination` lets tests read the lines.
+ */
+export function createRootLogger(
+  config: Pick<AppConfig, 'logLevel' | 'nodeEnv'>,
+  destination?: DestinationStream,
+): Logger {
+  const options: LoggerOptions = {
+    level: config.logLevel,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // Defence in depth: the request serializer below leaves headers out already.
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      censor: '[redacted]',
+    },
+  };
+  const pretty =
+    config.nodeEnv === 'development' &&
+    destination === undefined &&
+    config.logLevel !== 'silent' &&
+    resolvable('pino-pretty');
+  if (pretty) {
+    return pino({
+      ...options,
+      transport: {
+        target: 'pino-pretty',
+        // The message already says method, URL and status.
+        options: {
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,req,res',
+          singleLine: true,
+        },
+      },
+    });
+  }
+  // Level names rather than numbers, so `jq 'select(.level == "error")'` reads naturally.
+  const json: LoggerOptions = { ...options, formatters: { level: (label) => ({ level: label }) } };
+  // Asynchronous writes: on Linux a write to a piped stdout (containers, process managers)
+  // blocks the event loop whenever the reader lags, and one line per request adds up.
+  return pino(json, destination ?? pino.destination({ dest: 1, sync: false }));
+}
+
+type Req = IncomingMessage & { originalUrl?: string; user?: AuthenticatedUser };
+
+function describe(req: Req, res: ServerResponse): string {
+  return `${req.method} ${redactUrl(req.originalUrl ?? req.url ?? '')} ${res.statusCode}`;
+}
+
+/**
+ * One line per request with its id (`reqId`, echoed in `X-Request-Id`), the authenticated
+ * `userId` once the guard has run, the status and `responseTime` in ms. No headers and no
+ * bodies: notification text never reaches the logs.
+ */
+export function createHttpLogger(root: Logger): HttpLogger<Req, ServerResponse> {
+  return pinoHttp<Req, ServerResponse>({
+    logger: root,
+    // Logs made while handling a request carry just its `reqId`; the completion line has it all.
+    quietReqLogger: true,
+    genReqId: (req, res) => {
+      const id = requestIdFor(req.headers[REQUEST_ID_HEADER.toLowerCase()]);
+      res.setHeader(REQUEST_ID_HEADER, id);
+      return id;
+    },
+    customProps: (req) => (req.user ? { userId: req.user.id } : {}),
+    customLogLevel: (req, res, error): Level => {
+      if (error || res.statusCode >= 500) return 'error';
+      return ROUTINE_PATH.test(req.originalUrl ?? req.url ?? '') ? 'debug' : 'info';
+    },
+    customSuccessMessage: describe,
+    customErrorMessage: (req, res) => describe(req, res),
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url),
+        remoteAddress: req.remoteAddress,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}

@@ -1,0 +1,201 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import request from 'supertest';
+import { User } from '../src/users/user.entity';
+import { bearer, createUser, signToken, startApp, TestApp } from './factories';
+
+// Debian's chromium package; no browser download (playwright-core ships none).
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, 'artifacts');
+// Playwright's launch() starts from a fresh, empty profile; these keep Chromium off the network
+// beyond the page under test (a closed network otherwise refuses its background connections).
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const WAIT_MS = 15_000;
+
+const describeWithChromium = existsSync(CHROMIUM) ? describe : describe.skip;
+if (!existsSync(CHROMIUM)) {
+  process.stderr.write(
+    `browser test skipped: no Chromium at ${CHROMIUM} (install the chromium package or set CHROMIUM_PATH)\n`,
+  );
+}
+
+/** The unread badge as the user sees it: 0 when hidden. */
+async function badge(page: Page): Promise<number> {
+  const element = page.locator('#badge');
+  return (await element.isHidden()) ? 0 : Number(await element.textContent());
+}
+
+/** Resolves once `probe` returns `expected`, or fails naming what did not happen. */
+async function eventually<T>(what: string, probe: () => Promise<T>, expected: T): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last === expected) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what}: expected ${String(expected)}, still ${String(last)}`);
+}
+
+const items = (page: Page) => page.locator('#items li');
+const itemTexts = (page: Page) => page.locator('#items li .mensaje').allTextContents();
+
+describeWithChromium('demo inbox in a real browser', () => {
+  let app: TestApp;
+  let browser: Browser;
+  let context: BrowserContext;
+  let user: User;
+  const pageErrors: string[] = [];
+
+  // Through the instance the page is on: without Redis, an instance reaches only its own sockets.
+  const send = async (mensaje: string, url = app.url): Promise<void> => {
+    await request(url)
+      .post('/notifications/api/send/')
+      .set(bearer(signToken(user)))
+      .send({ usuarios: [user.id], mensaje })
+      .expect(201);
+  };
+
+  const open = async (): Promise<Page> => {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(app.url);
+    return page;
+  };
+
+  beforeAll(async () => {
+    app = await startApp();
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    // A staff demo user of its own (each run has a fresh database), so the picker lists it and
+    // its send form shows.
+    user = await createUser(app, { staff: true, username: 'demo-encargada' });
+    for (let index = 1; index <= 12; index++) {
+      await send(
+        index % 3 === 0
+          ? `Stock bajo: quedan ${index} kg de tomate`
+          : `Pedido #${1000 + index} listo para servir en la mesa ${index}`,
+      );
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('lists, delivers live, catches up, marks read, and keeps a second tab in step', async () => {
+    const first = await open();
+    await first.selectOption('#pick-user', { label: `${user.username} (staff)` });
+    await first.click('#pick-form button[type=submit]');
+    await first.locator('#status[data-state=live]').waitFor({ timeout: WAIT_MS });
+
+    // The first page, then the rest through the cursor.
+    await eventually('first page', () => items(first).count(), 10);
+    expect(await badge(first)).toBe(12);
+    await first.click('#load-more');
+    await eventually('after load more', () => items(first).count(), 12);
+    expect(await first.isHidden('#load-more')).toBe(true);
+
+    // Live arrival through the HTTP API, newest on top, badge counting up.
+    for (const mensaje of [
+      'Nuevo pedido #2048 para la mesa 7: paella mixta',
+      'Gasto de 245,80 € pendiente de aprobación: mantelería',
+      'Reserva para 6 personas a las 21:30 confirmada',
+    ]) {
+      await send(mensaje);
+      await eventually('live arrival', async () => (await itemTexts(first))[0], mensaje);
+    }
+    await eventually('badge after live arrivals', () => badge(first), 15);
+
+    // The staff form sends too, and the notification comes back live.
+    await first.fill('#send-text', 'Mesa 12 pide la cuenta');
+    await first.click('#send-form button[type=submit]');
+    await eventually(
+      'form send',
+      async () => (await itemTexts(first))[0],
+      'Mesa 12 pide la cuenta',
+    );
+    await eventually('badge after form send', () => badge(first), 16);
+
+    // Mark one read.
+    await first.locator('#items li.unread .mark-one').first().click();
+    await eventually('badge after marking one', () => badge(first), 15);
+
+    // A second tab remembers the user and shows the same count.
+    const second = await open();
+    await second.locator('#status[data-state=live]').waitFor({ timeout: WAIT_MS });
+    await eventually('second tab badge', () => badge(second), 15);
+
+    // Offline for a moment: what arrives meanwhile is replayed on reconnect (auth.since).
+    await first.evaluate(() => (globalThis as unknown as DemoWindow).demoInbox.socket.disconnect());
+    await first.locator('#status[data-state=reconnecting]').waitFor({ timeout: WAIT_MS });
+    const missed = 'Sin stock de gambas: avisa a sala';
+    await send(missed);
+    await eventually('second tab live', async () => (await itemTexts(second))[0], missed);
+    expect(await itemTexts(first)).not.toContain(missed);
+    await first.evaluate(() => (globalThis as unknown as DemoWindow).demoInbox.socket.connect());
+    await eventually('catch-up', async () => (await itemTexts(first))[0], missed);
+    await eventually('badge after catch-up', () => badge(first), 16);
+    await eventually('second tab badge after catch-up', () => badge(second), 16);
+    expect(await items(first).count()).toBe(17);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await first.evaluate(() => (globalThis as unknown as DemoWindow).scrollTo(0, 0));
+    await first.screenshot({ path: join(ARTIFACTS, 'inbox.png') });
+
+    // Mark all read in one tab; the other follows through its socket.
+    await first.click('#mark-all');
+    await eventually('badge after mark all', () => badge(first), 0);
+    await eventually('second tab badge after mark all', () => badge(second), 0);
+    expect(await second.locator('#items li.unread').count()).toBe(0);
+    await first.screenshot({ path: join(ARTIFACTS, 'inbox-read.png') });
+
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('asks for a token in production with DEMO_ENABLED, and works with a pasted one', async () => {
+    const production = await startApp({
+      NODE_ENV: 'production',
+      DEMO_ENABLED: 'true',
+      JWT_SECRET: process.env.JWT_SECRET,
+      DATABASE_URL: process.env.DATABASE_URL,
+      LOG_LEVEL: 'silent',
+    });
+    try {
+      const page = await context.newPage();
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(production.url);
+      await page.locator('#token-form').waitFor({ timeout: WAIT_MS });
+      expect(await page.isHidden('#pick-form')).toBe(true);
+      await page.fill('#token-input', signToken(user));
+      await page.click('#token-form button[type=submit]');
+      await page.locator('#status[data-state=live]').waitFor({ timeout: WAIT_MS });
+      await eventually('pasted-token inbox', () => items(page).count(), 10);
+      await send('Pedido #77 listo para recoger', production.url);
+      await eventually(
+        'live arrival',
+        async () => (await itemTexts(page))[0],
+        'Pedido #77 listo para recoger',
+      );
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await production.close();
+    }
+  }, 60_000);
+});
+
+interface DemoWindow {
+  demoInbox: { socket: { connect(): void; disconnect(): void } };
+  scrollTo(x: number, y: number): void;
+}

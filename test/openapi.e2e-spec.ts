@@ -1,0 +1,150 @@
+import request from 'supertest';
+import { startApp, TestApp } from './factories';
+
+interface Operation {
+  security?: Array<Record<string, string[]>>;
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+  requestBody?: { content: Record<string, { examples?: object; schema?: object }> };
+}
+interface OpenApiDocument {
+  paths: Record<string, Record<string, Operation>>;
+  components: {
+    schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }>;
+    securitySchemes: Record<string, { type: string; scheme?: string }>;
+  };
+}
+interface ExpressLayer {
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+}
+
+// Not API routes: the OpenAPI UI itself, and the demo page with its development helpers
+// (mounted only where enabled; test/demo.e2e-spec.ts covers them).
+const NOT_API = /^\/(docs|demo\/|$)/;
+// Middleware mounted for every path (request logging context) shows up as a wildcard route.
+const WILDCARD = /\*/;
+// Routes anyone may call: the load balancer's probe and the Prometheus scrape target.
+const PUBLIC = new Set(['GET /health', 'GET /metrics']);
+const ERROR_SCHEMA = '#/components/schemas/ErrorResponseDto';
+
+/** "METHOD /path" for every route the app's Express router really serves. */
+function servedRoutes(app: TestApp): string[] {
+  const express = app.app.getHttpAdapter().getInstance() as { router: { stack: ExpressLayer[] } };
+  return express.router.stack.flatMap(({ route }) => {
+    if (!route) return [];
+    return (Array.isArray(route.path) ? route.path : [route.path])
+      .filter((path) => !NOT_API.test(path) && !WILDCARD.test(path))
+      .flatMap((path) =>
+        Object.keys(route.methods)
+          .filter((method) => route.methods[method] && method !== '_all')
+          .map((method) => `${method.toUpperCase()} ${path.replace(/\/$/, '') || '/'}`),
+      );
+  });
+}
+
+function documentedRoutes(document: OpenApiDocument): string[] {
+  return Object.entries(document.paths).flatMap(([path, operations]) =>
+    Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+  );
+}
+
+function operation(document: OpenApiDocument, route: string): Operation {
+  const [method, path] = route.split(' ');
+  return document.paths[path][method.toLowerCase()];
+}
+
+/** The error statuses the contract gives a route. */
+function expectedErrors(route: string): string[] {
+  if (route === 'GET /health') return ['503'];
+  if (PUBLIC.has(route)) return [];
+  const errors = ['400', '401', '429', '503'];
+  if (route.startsWith('POST ')) errors.push('413');
+  if (route === 'POST /notifications/api/send') errors.push('403');
+  return errors.sort();
+}
+
+describe('OpenAPI document', () => {
+  let app: TestApp;
+  let document: OpenApiDocument;
+
+  beforeAll(async () => {
+    app = await startApp();
+    const response = await request(app.url).get('/docs-json').expect(200);
+    document = response.body as OpenApiDocument;
+  });
+  afterAll(() => app.close());
+
+  it('documents exactly the routes the app serves', () => {
+    const served = servedRoutes(app);
+    expect(served).toContain('GET /notifications/api/list');
+    expect([...new Set(documentedRoutes(document))].sort()).toEqual([...new Set(served)].sort());
+  });
+
+  it('serves the UI at /docs', async () => {
+    const response = await request(app.url).get('/docs').redirects(1).expect(200);
+    expect(response.text).toContain('swagger-ui');
+  });
+
+  it('declares bearer JWT auth, and requires it on every route but the public ones', () => {
+    expect(Object.values(document.components.securitySchemes)).toContainEqual(
+      expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    );
+    const schemes = Object.keys(document.components.securitySchemes);
+    for (const route of documentedRoutes(document)) {
+      const security = operation(document, route).security ?? [];
+      const bearer = security.some((requirement) =>
+        Object.keys(requirement).some((name) => schemes.includes(name)),
+      );
+      expect({ route, bearer }).toEqual({ route, bearer: !PUBLIC.has(route) });
+    }
+  });
+
+  it('declares each route’s error responses with the Nest error shape', () => {
+    for (const route of documentedRoutes(document)) {
+      const { responses } = operation(document, route);
+      const errors = Object.keys(responses)
+        .filter((status) => /^[45]\d\d$/.test(status))
+        .sort();
+      expect({ route, errors }).toEqual({ route, errors: expectedErrors(route) });
+      if (route === 'GET /health') continue;
+      for (const status of errors) {
+        expect({
+          route,
+          status,
+          schema: responses[status].content?.['application/json'].schema,
+        }).toEqual({ route, status, schema: { $ref: ERROR_SCHEMA } });
+      }
+    }
+    expect(document.components.schemas.ErrorResponseDto.required?.sort()).toEqual([
+      'error',
+      'message',
+      'statusCode',
+    ]);
+  });
+
+  it('gives every request body and success response a schema, and bodies examples', () => {
+    for (const route of documentedRoutes(document)) {
+      const { responses, requestBody } = operation(document, route);
+      const success = Object.keys(responses).filter((status) => /^2\d\d$/.test(status));
+      expect({ route, success: success.length }).toEqual({ route, success: 1 });
+      expect(Object.values(responses[success[0]].content ?? {})[0]?.schema).toBeDefined();
+      if (route.startsWith('POST ')) {
+        const body = requestBody?.content['application/json'];
+        expect({
+          route,
+          schema: body?.schema !== undefined,
+          examples: body?.examples !== undefined,
+        }).toEqual({ route, schema: true, examples: true });
+      }
+    }
+  });
+
+  it('describes the error bodies the app really sends', async () => {
+    const shape = Object.keys(document.components.schemas.ErrorResponseDto.properties!).sort();
+    for (const route of documentedRoutes(document).filter((route) => !PUBLIC.has(route))) {
+      const [method, path] = route.split(' ');
+      const response = await request(app.url)[method.toLowerCase() as 'get' | 'post'](`${path}/`);
+      expect({ route, status: response.status }).toEqual({ route, status: 401 });
+      expect(Object.keys(response.body).sort()).toEqual(shape);
+    }
+  });
+});
