@@ -4,7 +4,10 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/configuration';
+import { RequestLogger } from './logging/logging.module';
+import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
 import { SocketIoAdapter } from './redis/socket-io.adapter';
 
@@ -19,6 +22,9 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
   const corsOrigins = config.get('corsOrigins', { infer: true });
 
+  // Ahead of the body parser, so requests it rejects (malformed JSON, 413) are logged and timed.
+  app.use(app.get(RequestLogger).middleware, app.get(MetricsService).httpMiddleware);
+  app.use(securityHeaders());
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useGlobalPipes(
     new ValidationPipe({

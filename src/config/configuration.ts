@@ -1,4 +1,9 @@
+import { isIP } from 'node:net';
+
 export type NodeEnv = 'development' | 'production' | 'test';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The validated environment: the only shape the rest of the code reads configuration from. */
 export interface AppConfig {
@@ -13,8 +18,20 @@ export interface AppConfig {
   /** 0 turns the daily purge off. */
   retentionDays: number;
   nodeEnv: NodeEnv;
+  /** Serve the demo inbox at `/` in production too (token minting stays development-only). */
+  demoEnabled: boolean;
+  /** pino level; defaults to `info`, and to `silent` under `NODE_ENV=test` to keep test output clean. */
+  logLevel: LogLevel;
   /** Where development state lives: the embedded PostgreSQL and the generated JWT key. */
   dataDir: string;
+  /** Interface to listen on; unset: every interface. */
+  host: string | undefined;
+  /** HTTP requests per user (per client IP before authentication) per minute; 0: no limit. */
+  httpRateLimitPerMinute: number;
+  /** Events each socket may send per minute (mark_read); 0: no limit. */
+  socketRateLimitPerMinute: number;
+  /** Open sockets per user on each instance. */
+  maxSocketsPerUser: number;
 }
 
 /** A configuration problem, phrased as the one line start-up prints before it stops. */
@@ -83,12 +100,42 @@ function origins(env: Env, key: string): string[] {
     });
 }
 
+function host(env: Env, key: string): string | undefined {
+  const text = read(env, key);
+  if (text === undefined) return undefined;
+  if (isIP(text) === 0 && !/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(text)) {
+    throw new ConfigError(
+      `${key} must be a host name or an IP address, like 127.0.0.1 (got "${text}")`,
+    );
+  }
+  return text;
+}
+
 function nodeEnv(env: Env): NodeEnv {
   const text = read(env, 'NODE_ENV') ?? 'development';
   if (text !== 'development' && text !== 'production' && text !== 'test') {
     throw new ConfigError(`NODE_ENV must be development, production or test (got "${text}")`);
   }
   return text;
+}
+
+function boolean(env: Env, key: string, fallback: boolean): boolean {
+  const text = read(env, key);
+  if (text === undefined) return fallback;
+  if (text !== 'true' && text !== 'false') {
+    throw new ConfigError(`${key} must be true or false (got "${text}")`);
+  }
+  return text === 'true';
+}
+
+function logLevel(env: Env, mode: NodeEnv): LogLevel {
+  const text = read(env, 'LOG_LEVEL');
+  if (text === undefined) return mode === 'test' ? 'silent' : 'info';
+  const level = LOG_LEVELS.find((candidate) => candidate === text);
+  if (level === undefined) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${text}")`);
+  }
+  return level;
 }
 
 /** Parses and validates the environment; throws a `ConfigError` naming the first bad key. */
@@ -101,7 +148,13 @@ export function parseConfig(env: Env): AppConfig {
     jwtSecret: read(env, 'JWT_SECRET'),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     retentionDays: integer(env, 'RETENTION_DAYS', 30, 0, 36500),
+    demoEnabled: boolean(env, 'DEMO_ENABLED', false),
+    logLevel: logLevel(env, nodeEnv(env)),
     dataDir: '.data',
+    host: host(env, 'HOST'),
+    httpRateLimitPerMinute: integer(env, 'HTTP_RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
+    socketRateLimitPerMinute: integer(env, 'SOCKET_RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
+    maxSocketsPerUser: integer(env, 'MAX_SOCKETS_PER_USER', 20, 1, 100_000),
   };
   if (config.nodeEnv === 'production') {
     if (config.jwtSecret === undefined) {

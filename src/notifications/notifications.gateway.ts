@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, UnauthorizedException } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -12,8 +12,10 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { Server, Socket } from 'socket.io';
 import { AuthenticatedUser } from '../auth/authenticated-user';
+import { MetricsService } from '../metrics/metrics.service';
 import { bearerToken } from '../auth/jwt-auth.guard';
 import { TokenVerifier } from '../auth/token-verifier';
+import { SocketLimits } from '../limits/socket-limits';
 import { MarkReadDto } from './dto/mark-read.dto';
 import {
   ClientToServerEvents,
@@ -64,33 +66,47 @@ export class NotificationsGateway
     private readonly verifier: TokenVerifier,
     private readonly notifications: NotificationsService,
     private readonly publisher: NotificationsPublisher,
+    private readonly metrics: MetricsService,
+    private readonly limits: SocketLimits,
   ) {}
 
   afterInit(server: NotificationsServer): void {
     this.publisher.attach(server);
+    this.metrics.watchSockets(server);
     // Authentication and the room join happen in middleware, before the client's `connect`
     // fires: a bad token never connects, and a notification sent right after `connect` arrives.
     server.use((socket, next) => {
       const auth = (socket.handshake.auth ?? {}) as HandshakeAuth;
-      const since = sinceFrom(auth);
-      if (since === 'invalid') {
-        next(new Error('since must be the id of the last notification seen'));
-        return;
-      }
       const token =
         typeof auth.token === 'string'
           ? auth.token
           : bearerToken(socket.handshake.headers.authorization);
+      // The token before `since`: a bad token is `unauthorized` whatever else the handshake says.
       this.verifier.verify(token).then(
         async (user) => {
+          const since = sinceFrom(auth);
+          if (since === 'invalid') {
+            next(new Error('since must be the id of the last notification seen'));
+            return;
+          }
           socket.data.user = user;
           socket.data.since = since;
           await socket.join(roomOf(user.id));
           next();
         },
-        () => next(new Error('unauthorized')),
+        (error: unknown) =>
+          next(
+            new Error(
+              // A database that cannot be reached says nothing about the token: the client
+              // should retry, not log its user out.
+              error instanceof UnauthorizedException
+                ? 'unauthorized'
+                : 'service unavailable, try again shortly',
+            ),
+          ),
       );
     });
+    this.limits.attach(server);
   }
 
   async handleConnection(socket: NotificationsSocket): Promise<void> {

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { LimitsModule } from '../limits/limits.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { AfterCommit } from './after-commit';
 import { NotificationsController } from './notifications.controller';
 import { NotificationsGateway } from './notifications.gateway';
@@ -9,7 +11,7 @@ import { RetentionJob } from './retention.job';
 
 /** The notifications domain: storage, the REST routes, the Socket.IO gateway and retention. */
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, MetricsModule, LimitsModule],
   controllers: [NotificationsController],
   providers: [
     NotificationsService,
