@@ -1,0 +1,68 @@
+// The list baseline: a bare node:http handler running the service's list SQL through pg, with
+// no framework, no authentication and no validation. It runs in a worker thread of the bench
+// process, so it has an event loop of its own rather than sharing the load generator's.
+import { createServer } from 'node:http';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Pool } from 'pg';
+import { COUNT_UNREAD_SQL, decodeCursor, encodeCursor, listSql } from './service-sql';
+
+interface Options {
+  databaseUrl: string;
+  poolSize: number;
+}
+
+interface Row {
+  id: string;
+  mensaje: string;
+  leida: boolean;
+  fecha: Date;
+  position: string;
+}
+
+const { databaseUrl, poolSize } = workerData as Options;
+const pool = new Pool({
+  connectionString: databaseUrl,
+  max: poolSize,
+  application_name: 'bench-list-baseline',
+});
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const userId = Number(url.searchParams.get('user'));
+  const limit = Number(url.searchParams.get('limit') ?? 20);
+  const cursor = url.searchParams.get('cursor');
+  const after = cursor ? decodeCursor(cursor) : undefined;
+  const params: unknown[] = [userId, limit + 1];
+  if (after) params.push(after.fecha, after.id);
+  Promise.all([
+    pool.query<Row>(listSql(after !== undefined), params),
+    pool.query<{ count: number }>(COUNT_UNREAD_SQL, [userId]),
+  ]).then(
+    ([list, count]) => {
+      const page = list.rows.slice(0, limit);
+      const last = page.at(-1);
+      const body = JSON.stringify({
+        notifications: page.map((row) => ({
+          id: Number(row.id),
+          mensaje: row.mensaje,
+          leida: row.leida,
+          fecha: row.fecha.toISOString(),
+        })),
+        unread_count: count.rows[0].count,
+        next_cursor:
+          list.rows.length > limit && last
+            ? encodeCursor({ fecha: last.position, id: Number(last.id) })
+            : null,
+      });
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
+    },
+    (error: Error) => {
+      res.writeHead(500).end(error.message);
+    },
+  );
+});
+
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  parentPort?.postMessage({ port: typeof address === 'object' && address ? address.port : 0 });
+});
