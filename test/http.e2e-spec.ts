@@ -1,6 +1,7 @@
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import request from 'supertest';
-import { QueryRunner } from 'typeorm';
+import type { Pool, QueryConfig } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { encodeCursor } from '../src/notifications/cursor';
 import { User } from '../src/users/user.entity';
 import { bearer, createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
@@ -190,22 +191,30 @@ describe('HTTP surface', () => {
 
     /** The SQL and parameters of the list query the service runs for this request. */
     async function listQueryOf(query: Record<string, string>) {
-      const probe = app.dataSource.createQueryRunner();
-      const prototype = Object.getPrototypeOf(probe) as Pick<QueryRunner, 'query'>;
-      await probe.release();
-      const spy = jest.spyOn(prototype, 'query');
+      // The hot queries go straight to the pg pool behind TypeORM, as prepared statements.
+      const pool = (app.dataSource.driver as PostgresDriver).master as Pool;
+      const spy = jest.spyOn(pool, 'query');
       try {
         await request(app.url)
           .get('/notifications/api/list/')
           .query(query)
           .set(bearer(signToken(user)))
           .expect(200);
-        const listing = spy.mock.calls.filter(
-          ([sql]) =>
-            /FROM\s+"?notificaciones"?/i.test(sql) && /ORDER BY/i.test(sql) && /LIMIT/i.test(sql),
-        );
+        const listing = spy.mock.calls
+          .map(([config, values]) =>
+            typeof config === 'string'
+              ? { sql: config, parameters: (values as unknown[] | undefined) ?? [] }
+              : {
+                  sql: (config as QueryConfig).text,
+                  parameters: (config as QueryConfig).values ?? [],
+                },
+          )
+          .filter(
+            ({ sql }) =>
+              /FROM\s+"?notificaciones"?/i.test(sql) && /ORDER BY/i.test(sql) && /LIMIT/i.test(sql),
+          );
         expect(listing).toHaveLength(1);
-        return { sql: listing[0][0], parameters: listing[0][1] ?? [] };
+        return listing[0];
       } finally {
         spy.mockRestore();
       }

@@ -1,8 +1,11 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { MetricsService } from '../metrics/metrics.service';
 import { User } from '../users/user.entity';
+import { runPrepared } from '../database/prepared';
 import { AfterCommit } from './after-commit';
+import { Coalescer } from './coalescer';
 import { decodeCursor, encodeCursor } from './cursor';
 import { MarkReadResult, NotificacionJson, NotificacionMensajeEvent } from './events';
 import { mensajeProblem } from './mensaje';
@@ -30,6 +33,9 @@ export interface NotificationPage {
 export const CATCH_UP_LIMIT = 1000;
 
 const PURGE_BATCH = 5000;
+/** Single notifications in flight at once, and the most rows one coalesced INSERT carries. */
+const SINGLES_IN_FLIGHT = 4;
+const SINGLES_PER_INSERT = 500;
 const FOREIGN_KEY_VIOLATION = '23503';
 
 interface Row {
@@ -40,12 +46,28 @@ interface Row {
   fecha: Date;
 }
 
+/** A new row with its user, so its string form names the user even when given only an id. */
+interface CreatedRow extends Row {
+  username: string;
+  is_staff: boolean;
+}
+
 interface ListRow extends Row {
   /** `fecha` with its microseconds, for the cursor. */
   position: string;
 }
 
 const RETURNED = 'id, usuario_id, mensaje, leida, fecha';
+
+/** The users a created row belongs to: they passed the `is_active` check of the INSERT. */
+function userOf(row: CreatedRow): User {
+  return Object.assign(new User(), {
+    id: row.usuario_id,
+    username: row.username,
+    isStaff: row.is_staff,
+    isActive: true,
+  });
+}
 
 function toEntity(row: Row, user?: User): Notificacion {
   return Object.assign(new Notificacion(), {
@@ -87,13 +109,30 @@ function isForeignKeyViolation(error: unknown): boolean {
   return (error as { driverError?: { code?: string } }).driverError?.code === FOREIGN_KEY_VIOLATION;
 }
 
+interface Single {
+  userId: number;
+  mensaje: string;
+}
+
 /** The only reader and writer of notifications. */
 @Injectable()
 export class NotificationsService {
+  /**
+   * Single notifications outside a caller's transaction (the common case: one order update for
+   * one user) share INSERTs: under load one statement and one commit carry many, each still
+   * all-or-nothing for its own caller.
+   */
+  private readonly singles = new Coalescer<Single, CreatedRow | undefined>(
+    (batch) => this.insertSingles(batch),
+    SINGLES_IN_FLIGHT,
+    SINGLES_PER_INSERT,
+  );
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly publisher: NotificationsPublisher,
     private readonly afterCommit: AfterCommit,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Stores a notification for one active user, then emits it to `user_<id>` (after commit). */
@@ -124,21 +163,31 @@ export class NotificationsService {
     }
     const ids = [...users.keys()];
     if (ids.length === 0) return [];
-    let rows: Row[];
+    if (ids.length === 1 && opts.manager === undefined) {
+      const row = await this.singles.run({ userId: ids[0], mensaje });
+      if (!row) throw new BadRequestException(`unknown or inactive usuarios: ${ids[0]}`);
+      const created = [toEntity(row, users.get(ids[0]) ?? userOf(row))];
+      this.emitCreated(created);
+      return created;
+    }
+    let rows: CreatedRow[];
     try {
       // The count guard makes the INSERT all-or-nothing without a transaction of our own.
-      rows = await this.query<Row>(
+      rows = await this.query<CreatedRow>(
         opts.manager,
         `WITH wanted AS (
            SELECT id, ord FROM unnest($1::int[]) WITH ORDINALITY AS t(id, ord)
          ), found AS (
-           SELECT w.id, w.ord FROM wanted w JOIN users u ON u.id = w.id AND u.is_active
+           SELECT w.id, w.ord, u.username, u.is_staff
+           FROM wanted w JOIN users u ON u.id = w.id AND u.is_active
+         ), inserted AS (
+           INSERT INTO notificaciones (usuario_id, mensaje)
+           SELECT id, $2 FROM found
+           WHERE (SELECT count(*) FROM found) = cardinality($1::int[])
+           ORDER BY ord
+           RETURNING ${RETURNED}
          )
-         INSERT INTO notificaciones (usuario_id, mensaje)
-         SELECT id, $2 FROM found
-         WHERE (SELECT count(*) FROM found) = cardinality($1::int[])
-         ORDER BY ord
-         RETURNING ${RETURNED}`,
+         SELECT i.*, f.username, f.is_staff FROM inserted i JOIN found f ON f.id = i.usuario_id`,
         [ids, mensaje],
       );
     } catch (error) {
@@ -152,7 +201,10 @@ export class NotificationsService {
       );
     }
     const byUser = new Map(rows.map((row) => [row.usuario_id, row]));
-    const created = ids.map((id) => toEntity(byUser.get(id)!, users.get(id)));
+    const created = ids.map((id) => {
+      const row = byUser.get(id)!;
+      return toEntity(row, users.get(id) ?? userOf(row));
+    });
     this.afterCommit.run(opts.manager, () => this.emitCreated(created));
     return created;
   }
@@ -160,14 +212,20 @@ export class NotificationsService {
   /** Stores and emits one notification for every active staff user (none is fine). */
   async notificarStaff(mensaje: string, opts: NotifyOptions = {}): Promise<Notificacion[]> {
     assertMensaje(mensaje);
-    const rows = await this.query<Row>(
+    const rows = await this.query<CreatedRow>(
       opts.manager,
-      `INSERT INTO notificaciones (usuario_id, mensaje)
-       SELECT id, $1 FROM users WHERE is_staff AND is_active ORDER BY id
-       RETURNING ${RETURNED}`,
+      `WITH staff AS (
+         SELECT id, username, is_staff FROM users WHERE is_staff AND is_active
+       ), inserted AS (
+         INSERT INTO notificaciones (usuario_id, mensaje)
+         SELECT id, $1 FROM staff ORDER BY id
+         RETURNING ${RETURNED}
+       )
+       SELECT i.*, s.username, s.is_staff FROM inserted i JOIN staff s ON s.id = i.usuario_id
+       ORDER BY i.usuario_id`,
       [mensaje],
     );
-    const created = rows.map((row) => toEntity(row));
+    const created = rows.map((row) => toEntity(row, userOf(row)));
     this.afterCommit.run(opts.manager, () => this.emitCreated(created));
     return created;
   }
@@ -184,7 +242,9 @@ export class NotificationsService {
       where += ' AND fecha <= $3::timestamptz AND (fecha < $3::timestamptz OR id < $4)';
     }
     const [rows, unreadCount] = await Promise.all([
-      this.dataSource.query<ListRow[]>(
+      runPrepared<ListRow>(
+        this.dataSource,
+        `notificaciones.list${options.unread ? '-unread' : ''}${after ? '-after' : ''}`,
         `SELECT id, mensaje, leida, fecha,
                 to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
          FROM notificaciones
@@ -209,7 +269,9 @@ export class NotificationsService {
 
   /** How many of the user's notifications are unread. */
   async countUnread(userId: number): Promise<number> {
-    const [row] = await this.dataSource.query<Array<{ count: number }>>(
+    const [row] = await runPrepared<{ count: number }>(
+      this.dataSource,
+      'notificaciones.count-unread',
       'SELECT count(*)::int AS count FROM notificaciones WHERE usuario_id = $1 AND NOT leida',
       [userId],
     );
@@ -271,6 +333,70 @@ export class NotificationsService {
     }
   }
 
+  /**
+   * Stores already-dated notifications in one INSERT and emits nothing: seed data and imports,
+   * not news. Returns how many were stored.
+   */
+  async importMany(
+    rows: ReadonlyArray<Pick<Notificacion, 'usuarioId' | 'mensaje' | 'leida' | 'fecha'>>,
+  ): Promise<number> {
+    if (rows.length === 0) return 0;
+    for (const row of rows) assertMensaje(row.mensaje);
+    const [row] = await this.dataSource.query<Array<{ count: number }>>(
+      `WITH inserted AS (
+         INSERT INTO notificaciones (usuario_id, mensaje, leida, fecha)
+         SELECT * FROM unnest($1::int[], $2::text[], $3::boolean[], $4::timestamptz[])
+         RETURNING 1
+       )
+       SELECT count(*)::int AS count FROM inserted`,
+      [
+        rows.map((item) => item.usuarioId),
+        rows.map((item) => item.mensaje),
+        rows.map((item) => item.leida),
+        rows.map((item) => item.fecha.toISOString()),
+      ],
+    );
+    return row.count;
+  }
+
+  /**
+   * One INSERT for a batch of single notifications (any users, any messages). Answers, per
+   * input and in order, its row, or undefined when its user is unknown or inactive.
+   */
+  private async insertSingles(batch: Single[]): Promise<Array<CreatedRow | undefined>> {
+    let rows: CreatedRow[];
+    try {
+      rows = await runPrepared<CreatedRow>(
+        this.dataSource,
+        'notificaciones.insert-singles',
+        `WITH wanted AS (
+           SELECT * FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS t(usuario_id, mensaje, ord)
+         ), inserted AS (
+           INSERT INTO notificaciones (usuario_id, mensaje)
+           SELECT w.usuario_id, w.mensaje
+           FROM wanted w JOIN users u ON u.id = w.usuario_id AND u.is_active
+           ORDER BY w.ord
+           RETURNING ${RETURNED}
+         )
+         SELECT i.*, u.username, u.is_staff
+         FROM inserted i JOIN users u ON u.id = i.usuario_id
+         ORDER BY i.id`,
+        [batch.map((single) => single.userId), batch.map((single) => single.mensaje)],
+      );
+    } catch (error) {
+      // A user deleted mid-statement fails the whole batch: retry each on its own.
+      if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+      if (batch.length === 1) return [undefined];
+      return (await Promise.all(batch.map((single) => this.insertSingles([single])))).flat();
+    }
+    // Identity ids follow the ORDER BY, so rows come back in input order, skipping the inputs
+    // whose user was not found (every input of that user, since they share the same answer).
+    let next = 0;
+    return batch.map((single) =>
+      rows[next]?.usuario_id === single.userId ? rows[next++] : undefined,
+    );
+  }
+
   private async missingUsers(ids: number[]): Promise<number[]> {
     const rows = await this.dataSource.query<Array<{ id: number }>>(
       'SELECT id FROM users WHERE id = ANY($1::int[]) AND is_active',
@@ -289,6 +415,7 @@ export class NotificationsService {
   }
 
   private emitCreated(created: Notificacion[]): void {
+    this.metrics.notificationsCreated(created.length);
     for (const notificacion of created) {
       this.publisher.toUser(
         notificacion.usuarioId,

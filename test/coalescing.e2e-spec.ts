@@ -1,0 +1,82 @@
+import { BadRequestException } from '@nestjs/common';
+import { NotificationsService } from '../src/notifications/notifications.service';
+import { createUser, signToken, startApp, TestApp } from './factories';
+import { closeSockets, openSocket } from './sockets';
+
+// Concurrent single notifications share INSERTs; each caller must still get exactly its own
+// outcome: its row, or a 400 when its user is unknown or inactive, never someone else's.
+describe('concurrent single notifications', () => {
+  let app: TestApp;
+  let service: NotificationsService;
+
+  beforeAll(async () => {
+    app = await startApp();
+    service = app.app.get(NotificationsService);
+  });
+  afterEach(() => closeSockets());
+  afterAll(() => app.close());
+
+  it('answers each of many concurrent calls with its own row or its own 400', async () => {
+    const active = await Promise.all(Array.from({ length: 5 }, () => createUser(app)));
+    const inactive = await createUser(app, { active: false });
+    const calls = Array.from({ length: 200 }, (_, index) => {
+      const target =
+        index % 7 === 3 ? inactive.id : index % 11 === 5 ? 2_000_000_000 : active[index % 5].id;
+      return { target, mensaje: `pedido ${index}` };
+    });
+
+    const outcomes = await Promise.allSettled(
+      calls.map((call) => service.notificarUsuario(call.target, call.mensaje)),
+    );
+
+    outcomes.forEach((outcome, index) => {
+      const { target, mensaje } = calls[index];
+      if (target === inactive.id || target === 2_000_000_000) {
+        expect(outcome.status).toBe('rejected');
+        const reason = (outcome as PromiseRejectedResult).reason as BadRequestException;
+        expect(reason).toBeInstanceOf(BadRequestException);
+        expect(reason.message).toContain(String(target));
+      } else {
+        expect(outcome.status).toBe('fulfilled');
+        const created = (
+          outcome as PromiseFulfilledResult<Awaited<ReturnType<typeof service.notificarUsuario>>>
+        ).value;
+        expect(created.usuarioId).toBe(target);
+        expect(created.mensaje).toBe(mensaje);
+      }
+    });
+    const stored = await app.dataSource.query<Array<{ usuario_id: number; mensaje: string }>>(
+      'SELECT usuario_id, mensaje FROM notificaciones WHERE usuario_id = ANY($1::int[]) ORDER BY id',
+      [[...active.map((user) => user.id), inactive.id]],
+    );
+    const expected = calls.filter((call) => active.some((user) => user.id === call.target));
+    expect(stored.map((row) => `${row.usuario_id}:${row.mensaje}`).sort()).toEqual(
+      expected.map((call) => `${call.target}:${call.mensaje}`).sort(),
+    );
+  });
+
+  it('delivers each concurrent notification once, to its own user only', async () => {
+    const users = await Promise.all(Array.from({ length: 4 }, () => createUser(app)));
+    const tabs = await Promise.all(
+      users.map((user) => openSocket(app.url, { token: signToken(user) })),
+    );
+    await Promise.all(tabs.map((tab) => tab.waitFor('unread_count')));
+
+    const created = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        service.notificarUsuario(users[index % 4], `mensaje ${index}`),
+      ),
+    );
+
+    // A marker after the burst: once it is in, anything of the burst (or a duplicate) is too.
+    const markers = await Promise.all(users.map((user) => service.notificarUsuario(user, 'fin')));
+    await Promise.all(tabs.map((tab, index) => tab.waitForMessage(markers[index].id)));
+    tabs.forEach((tab, userIndex) => {
+      const received = tab.messageIds().filter((id) => id !== markers[userIndex].id);
+      const mine = created
+        .filter((notificacion) => notificacion.usuarioId === users[userIndex].id)
+        .map((notificacion) => notificacion.id);
+      expect([...received].sort((a, b) => a - b)).toEqual([...mine].sort((a, b) => a - b));
+    });
+  });
+});
