@@ -79,4 +79,29 @@ describe('concurrent single notifications', () => {
       expect([...received].sort((a, b) => a - b)).toEqual([...mine].sort((a, b) => a - b));
     });
   });
+
+  it('delivers a fan-out larger than one emit slice to every connected recipient, once', async () => {
+    // 1,200 recipients: the emits are spread over three event-loop turns.
+    const rows = await app.dataSource.query<Array<{ id: number }>>(
+      `INSERT INTO users (username, is_staff, is_active)
+       SELECT 'fanout-' || gen_random_uuid(), false, true FROM generate_series(1, 1200)
+       RETURNING id`,
+    );
+    const ids = rows.map((row) => row.id);
+    const watched = [0, 499, 500, 1000, 1199].map((index) => ids[index]);
+    const tabs = await Promise.all(
+      watched.map((id) => openSocket(app.url, { token: signToken(id) })),
+    );
+    await Promise.all(tabs.map((tab) => tab.waitFor('unread_count')));
+
+    const created = await service.notificarUsuarios(ids, 'aviso general');
+
+    expect(created.map((notificacion) => notificacion.usuarioId)).toEqual(ids);
+    const markers = await Promise.all(watched.map((id) => service.notificarUsuario(id, 'fin')));
+    await Promise.all(tabs.map((tab, index) => tab.waitForMessage(markers[index].id)));
+    tabs.forEach((tab, index) => {
+      const mine = created.find((notificacion) => notificacion.usuarioId === watched[index])!;
+      expect(tab.messageIds()).toEqual([mine.id, markers[index].id]);
+    });
+  });
 });

@@ -36,6 +36,8 @@ const PURGE_BATCH = 5000;
 /** Single notifications in flight at once, and the most rows one coalesced INSERT carries. */
 const SINGLES_IN_FLIGHT = 4;
 const SINGLES_PER_INSERT = 500;
+/** Emits done in one event-loop turn; a larger fan-out is spread over several turns. */
+const EMITS_PER_TURN = 500;
 const FOREIGN_KEY_VIOLATION = '23503';
 
 interface Row {
@@ -122,6 +124,9 @@ export class NotificationsService {
    * one user) share INSERTs: under load one statement and one commit carry many, each still
    * all-or-nothing for its own caller.
    */
+  /** Emits waiting for their turn behind a large fan-out, oldest first. */
+  private readonly emitQueue: Notificacion[] = [];
+
   private readonly singles = new Coalescer<Single, CreatedRow | undefined>(
     (batch) => this.insertSingles(batch),
     SINGLES_IN_FLIGHT,
@@ -175,16 +180,13 @@ export class NotificationsService {
       // The count guard makes the INSERT all-or-nothing without a transaction of our own.
       rows = await this.query<CreatedRow>(
         opts.manager,
-        `WITH wanted AS (
-           SELECT id, ord FROM unnest($1::int[]) WITH ORDINALITY AS t(id, ord)
-         ), found AS (
-           SELECT w.id, w.ord, u.username, u.is_staff
-           FROM wanted w JOIN users u ON u.id = w.id AND u.is_active
+        // No ordering work: callers get their rows by user id, and the ids are distinct.
+        `WITH found AS (
+           SELECT id, username, is_staff FROM users WHERE id = ANY($1::int[]) AND is_active
          ), inserted AS (
            INSERT INTO notificaciones (usuario_id, mensaje)
-           SELECT id, $2 FROM found
+           SELECT id, $2 FROM unnest($1::int[]) AS t(id)
            WHERE (SELECT count(*) FROM found) = cardinality($1::int[])
-           ORDER BY ord
            RETURNING ${RETURNED}
          )
          SELECT i.*, f.username, f.is_staff FROM inserted i JOIN found f ON f.id = i.usuario_id`,
@@ -416,12 +418,27 @@ export class NotificationsService {
 
   private emitCreated(created: Notificacion[]): void {
     this.metrics.notificationsCreated(created.length);
-    for (const notificacion of created) {
-      this.publisher.toUser(
-        notificacion.usuarioId,
-        'notificacion_mensaje',
-        messageEvent(notificacion),
-      );
+    if (this.emitQueue.length === 0 && created.length <= EMITS_PER_TURN) {
+      created.forEach((notificacion) => this.emitOne(notificacion));
+      return;
     }
+    // A fan-out of thousands encodes a packet per user: in slices, one per event-loop turn, so
+    // the caller's 201 and other requests are not held up behind all of them. Later emits
+    // queue behind it, so every user still gets their notifications in the order created.
+    for (const notificacion of created) this.emitQueue.push(notificacion);
+    if (this.emitQueue.length === created.length) setImmediate(() => this.drainEmits());
+  }
+
+  private drainEmits(): void {
+    this.emitQueue.splice(0, EMITS_PER_TURN).forEach((notificacion) => this.emitOne(notificacion));
+    if (this.emitQueue.length > 0) setImmediate(() => this.drainEmits());
+  }
+
+  private emitOne(notificacion: Notificacion): void {
+    this.publisher.toUser(
+      notificacion.usuarioId,
+      'notificacion_mensaje',
+      messageEvent(notificacion),
+    );
   }
 }
