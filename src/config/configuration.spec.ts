@@ -23,7 +23,7 @@ describe('parseConfig', () => {
       logLevel: 'info',
       dataDir: '.data',
       host: undefined,
-      httpRateLimitPerMinute: 6000,
+      httpRateLimitPerMinute: 120_000,
       socketRateLimitPerMinute: 600,
       maxSocketsPerUser: 20,
     });

@@ -152,7 +152,7 @@ export function parseConfig(env: Env): AppConfig {
     logLevel: logLevel(env, nodeEnv(env)),
     dataDir: '.data',
     host: host(env, 'HOST'),
-    httpRateLimitPerMinute: integer(env, 'HTTP_RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
+    httpRateLimitPerMinute: integer(env, 'HTTP_RATE_LIMIT_PER_MINUTE', 120_000, 0, 10_000_000),
     socketRateLimitPerMinute: integer(env, 'SOCKET_RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
     maxSocketsPerUser: integer(env, 'MAX_SOCKETS_PER_USER', 20, 1, 100_000),
   };
