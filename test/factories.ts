@@ -25,12 +25,17 @@ export interface TestApp {
  * Boots the real AppModule on a free port, configured exactly as `main.ts` does, against the
  * run's test database. `env` overrides the environment for this app only (e.g. REDIS_URL).
  */
-export async function startApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+export async function startApp(
+  env: Record<string, string | undefined> = {},
+  /** Providers to replace with a value, e.g. where the logs go. */
+  overrides: Array<[token: string | symbol, value: unknown]> = [],
+): Promise<TestApp> {
   const config = parseConfig({ ...process.env, PORT: '0', ...env });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+  let builder = Test.createTestingModule({ imports: [AppModule] })
     .overrideProvider(ConfigService)
-    .useValue(new ConfigService(config))
-    .compile();
+    .useValue(new ConfigService(config));
+  for (const [token, value] of overrides) builder = builder.overrideProvider(token).useValue(value);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({
     bodyParser: false,
     logger: ['error'],
@@ -131,17 +136,6 @@ export function nextEvent<E extends keyof ServerToClientEvents>(
     };
     socket.once(event, listener as never);
   });
-}
-
-/** Collects every `event` the socket receives from now on. */
-export function collect<E extends keyof ServerToClientEvents>(
-  socket: ClientSocket,
-  event: E,
-): Array<Parameters<ServerToClientEvents[E]>[0]> {
-  const received: Array<Parameters<ServerToClientEvents[E]>[0]> = [];
-  socket.on(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) =>
-    received.push(payload)) as never);
-  return received;
 }
 
 /**

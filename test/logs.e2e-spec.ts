@@ -1,14 +1,7 @@
-import { ConfigService } from '@nestjs/config';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import { DataSource } from 'typeorm';
-import { AppModule } from '../src/app.module';
-import { configureApp } from '../src/app.setup';
-import { parseConfig } from '../src/config/configuration';
 import { LOG_DESTINATION } from '../src/logging/logging.module';
-import { bearer, createUser, signToken } from './factories';
+import { bearer, createUser, signToken, startApp } from './factories';
 
 interface LogLine {
   level: string;
@@ -29,23 +22,9 @@ async function startLoggedApp(env: Record<string, string>) {
       done();
     },
   });
-  const config = parseConfig({ ...process.env, PORT: '0', ...env });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(ConfigService)
-    .useValue(new ConfigService(config))
-    .overrideProvider(LOG_DESTINATION)
-    .useValue(destination)
-    .compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({
-    bodyParser: false,
-    logger: ['error'],
-  });
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as { port: number };
+  const started = await startApp(env, [[LOG_DESTINATION, destination]]);
   return {
-    app,
-    url: `http://127.0.0.1:${port}`,
+    ...started,
     lines,
     /** The parsed lines that logged the completion of the request with this id. */
     requests: (reqId: string): LogLine[] =>
@@ -60,10 +39,10 @@ describe('request logs', () => {
   beforeAll(async () => {
     logged = await startLoggedApp({ NODE_ENV: 'production', LOG_LEVEL: 'info' });
   });
-  afterAll(() => logged.app.close());
+  afterAll(() => logged.close());
 
   it('logs one JSON line per request with its id, user and latency', async () => {
-    const user = await createUser(logged.app.get(DataSource));
+    const user = await createUser(logged);
     const response = await request(logged.url)
       .get('/notifications/api/list/?limit=2')
       .set(bearer(signToken(user)))
@@ -95,7 +74,7 @@ describe('request logs', () => {
   });
 
   it('never logs tokens, whether in the Authorization header or the query', async () => {
-    const user = await createUser(logged.app.get(DataSource));
+    const user = await createUser(logged);
     const token = signToken(user);
     // The list route rejects the unknown parameter (400); the request is logged all the same.
     await request(logged.url)
@@ -110,7 +89,7 @@ describe('request logs', () => {
   });
 
   it('never logs notification text', async () => {
-    const staff = await createUser(logged.app.get(DataSource), { staff: true });
+    const staff = await createUser(logged, { staff: true });
     const mensaje = `Gasto de 245,80 € pendiente ${Date.now()}`;
     await request(logged.url)
       .post('/notifications/api/send/')
