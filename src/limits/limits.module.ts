@@ -4,6 +4,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AuthModule } from '../auth/auth.module';
 import { AppConfig } from '../config/configuration';
+import { SlidingWindowStorage } from './sliding-window-storage';
 import { SocketLimits } from './socket-limits';
 import { UserThrottlerGuard } from './user-throttler.guard';
 
@@ -26,6 +27,7 @@ import { UserThrottlerGuard } from './user-throttler.guard';
           // One budget per user (or address) across every route, not one per route.
           generateKey: (_context, tracker, name) => `${name}:${tracker}`,
           errorMessage: `too many requests: at most ${limit} per minute, slow down`,
+          storage: new SlidingWindowStorage(),
         };
       },
     }),
