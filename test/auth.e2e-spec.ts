@@ -2,7 +2,7 @@ import jwt from 'jsonwebtoken';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { User } from '../src/users/user.entity';
-import { createUser, signToken, startApp, TestApp } from './factories';
+import { bearer, createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
 
 /** A token built by hand, so that claims and headers a real signer refuses can be sent. */
 function handMadeToken(
@@ -165,5 +165,41 @@ describe('authentication on every HTTP route', () => {
     await call(ROUTES[0], `Bearer ${token}`).expect(200);
     await app.dataSource.query('UPDATE users SET is_active = false WHERE id = $1', [soon.id]);
     await call(ROUTES[0], `Bearer ${token}`).expect(401);
+  });
+
+  it('refuses a token it accepted before, once its exp has passed', async () => {
+    const token = signToken(user, { expiresIn: 2 });
+    await call(ROUTES[0], `Bearer ${token}`).expect(200);
+    // exp is in whole seconds: wait until it is surely behind us.
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    await call(ROUTES[0], `Bearer ${token}`).expect(401);
+  });
+
+  it('answers concurrent requests of many users each as its own user', async () => {
+    // Lookups made together share a query: each request must still get its own user's answer.
+    const users = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => createUser(app, { active: i % 3 !== 0 })),
+    );
+    await Promise.all(
+      users.map((each) => insertNotifications(app, each, [{ mensaje: `de ${each.id}` }])),
+    );
+    const responses = await Promise.all(
+      [...users, ...users].map((each) =>
+        request(app.url)
+          .get('/notifications/api/list/')
+          .set(bearer(signToken(each))),
+      ),
+    );
+    responses.forEach((response, index) => {
+      const each = users[index % users.length];
+      if (!each.isActive) {
+        expect(response.status).toBe(401);
+        return;
+      }
+      expect(response.status).toBe(200);
+      expect(
+        (response.body as { notifications: Array<{ mensaje: string }> }).notifications,
+      ).toEqual([expect.objectContaining({ mensaje: `de ${each.id}` })]);
+    });
   });
 });

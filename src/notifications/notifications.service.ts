@@ -5,7 +5,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { User } from '../users/user.entity';
 import { runPrepared } from '../database/prepared';
 import { AfterCommit } from './after-commit';
-import { Coalescer } from './coalescer';
+import { Coalescer } from '../common/coalescer';
 import { decodeCursor, encodeCursor } from './cursor';
 import { MarkReadResult, NotificacionJson, NotificacionMensajeEvent } from './events';
 import { mensajeProblem } from './mensaje';

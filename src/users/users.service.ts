@@ -1,32 +1,34 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, QueryFailedError, Repository } from 'typeorm';
+import { Coalescer } from '../common/coalescer';
 import { runPrepared } from '../database/prepared';
 import { User } from './user.entity';
 
 const UNIQUE_VIOLATION = '23505';
+// Auth lookups in flight at once (of the pool's connections), and ids per lookup query.
+const LOOKUPS_IN_FLIGHT = 1;
+const LOOKUPS_PER_QUERY = 500;
 
 @Injectable()
 export class UsersService {
+  /**
+   * Authentication looks a user up on every request and handshake. Lookups made while others
+   * are in flight share the next query: under load one round trip answers many requests, and
+   * each lookup still reads the database after it was asked (a user deactivated a moment ago
+   * is never answered from an older query).
+   */
+  private readonly activeLookups = new Coalescer<number, User | null>(
+    (ids) => this.findActiveMany(ids),
+    LOOKUPS_IN_FLIGHT,
+    LOOKUPS_PER_QUERY,
+  );
+
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
   /** The user with this id if it exists and is active; what authentication accepts. */
-  async findActive(id: number): Promise<User | null> {
-    // Every request and handshake asks this: a prepared statement, not the query builder.
-    const [row] = await runPrepared<{ id: number; username: string; is_staff: boolean }>(
-      this.users.manager.connection,
-      'users.find-active',
-      'SELECT id, username, is_staff FROM users WHERE id = $1 AND is_active',
-      [id],
-    );
-    return row
-      ? Object.assign(new User(), {
-          id: row.id,
-          username: row.username,
-          isStaff: row.is_staff,
-          isActive: true,
-        })
-      : null;
+  findActive(id: number): Promise<User | null> {
+    return this.activeLookups.run(id);
   }
 
   /** The user with this username, or 404. */
@@ -80,5 +82,27 @@ export class UsersService {
       .addOrderBy('user.username')
       .limit(limit)
       .getMany();
+  }
+
+  private async findActiveMany(ids: number[]): Promise<Array<User | null>> {
+    // A prepared statement, not the query builder: this runs for every request.
+    const rows = await runPrepared<{ id: number; username: string; is_staff: boolean }>(
+      this.users.manager.connection,
+      'users.find-active',
+      'SELECT id, username, is_staff FROM users WHERE id = ANY($1::int[]) AND is_active',
+      [[...new Set(ids)]],
+    );
+    const byId = new Map(
+      rows.map((row) => [
+        row.id,
+        Object.assign(new User(), {
+          id: row.id,
+          username: row.username,
+          isStaff: row.is_staff,
+          isActive: true,
+        }),
+      ]),
+    );
+    return ids.map((id) => byId.get(id) ?? null);
   }
 }
