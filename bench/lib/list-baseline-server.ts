@@ -17,6 +17,7 @@ interface Row {
   leida: boolean;
   fecha: Date;
   position: string;
+  unread_count: number;
 }
 
 const { databaseUrl, poolSize } = workerData as Options;
@@ -34,26 +35,41 @@ const server = createServer((req, res) => {
   const after = cursor ? decodeCursor(cursor) : undefined;
   const params: unknown[] = [userId, limit + 1];
   if (after) params.push(after.fecha, after.id);
-  Promise.all([
-    pool.query<Row>(listSql(after !== undefined), params),
-    pool.query<{ count: number }>(COUNT_UNREAD_SQL, [userId]),
-  ]).then(
-    ([list, count]) => {
-      const page = list.rows.slice(0, limit);
-      const last = page.at(-1);
-      const body = JSON.stringify({
-        notifications: page.map((row) => ({
-          id: Number(row.id),
-          mensaje: row.mensaje,
-          leida: row.leida,
-          fecha: row.fecha.toISOString(),
-        })),
-        unread_count: count.rows[0].count,
-        next_cursor:
-          list.rows.length > limit && last
-            ? encodeCursor({ fecha: last.position, id: Number(last.id) })
-            : null,
-      });
+  const respond = async () => {
+    // Named (prepared once per connection), as the service's are.
+    const list = await pool.query<Row>({
+      name: after ? 'list-after' : 'list',
+      text: listSql(after !== undefined),
+      values: params,
+    });
+    const unreadCount =
+      list.rows.length > 0
+        ? list.rows[0].unread_count
+        : (
+            await pool.query<{ count: number }>({
+              name: 'count-unread',
+              text: COUNT_UNREAD_SQL,
+              values: [userId],
+            })
+          ).rows[0].count;
+    const page = list.rows.slice(0, limit);
+    const last = page.at(-1);
+    return JSON.stringify({
+      notifications: page.map((row) => ({
+        id: Number(row.id),
+        mensaje: row.mensaje,
+        leida: row.leida,
+        fecha: row.fecha.toISOString(),
+      })),
+      unread_count: unreadCount,
+      next_cursor:
+        list.rows.length > limit && last
+          ? encodeCursor({ fecha: last.position, id: Number(last.id) })
+          : null,
+    });
+  };
+  respond().then(
+    (body) => {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
     },
     (error: Error) => {

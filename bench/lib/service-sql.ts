@@ -6,19 +6,25 @@ export interface ListPosition {
   id: number;
 }
 
-/** The page query: `$1` user, `$2` limit + 1, and with a cursor `$3` fecha, `$4` id. */
+/**
+ * The page query with the user's unread count on every row: `$1` user, `$2` limit + 1, and with
+ * a cursor `$3` fecha, `$4` id. An empty page is followed by COUNT_UNREAD_SQL.
+ */
 export function listSql(withCursor: boolean, unread = false): string {
   let where = 'usuario_id = $1';
   if (unread) where += ' AND NOT leida';
   if (withCursor) where += ' AND fecha <= $3::timestamptz AND (fecha < $3::timestamptz OR id < $4)';
   return `SELECT id, mensaje, leida, fecha,
-                to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
-         FROM notificaciones
-         WHERE ${where}
-         ORDER BY fecha DESC, id DESC
-         LIMIT $2`;
+              to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position,
+              (SELECT count(*)::int FROM notificaciones
+               WHERE usuario_id = $1 AND NOT leida) AS unread_count
+       FROM notificaciones
+       WHERE ${where}
+       ORDER BY fecha DESC, id DESC
+       LIMIT $2`;
 }
 
+/** One user's unread count (the service counts for many concurrent callers in one query). */
 export const COUNT_UNREAD_SQL =
   'SELECT count(*)::int AS count FROM notificaciones WHERE usuario_id = $1 AND NOT leida';
 

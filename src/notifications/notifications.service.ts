@@ -34,8 +34,11 @@ export const CATCH_UP_LIMIT = 1000;
 
 const PURGE_BATCH = 5000;
 /** Single notifications in flight at once, and the most rows one coalesced INSERT carries. */
-const SINGLES_IN_FLIGHT = 4;
+const SINGLES_IN_FLIGHT = 2;
 const SINGLES_PER_INSERT = 500;
+/** Unread counts (socket handshakes) in flight at once, and users per counting query. */
+const COUNTS_IN_FLIGHT = 1;
+const COUNTS_PER_QUERY = 500;
 /** Emits done in one event-loop turn; a larger fan-out is spread over several turns. */
 const EMITS_PER_TURN = 500;
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -119,18 +122,25 @@ interface Single {
 /** The only reader and writer of notifications. */
 @Injectable()
 export class NotificationsService {
+  /** Emits waiting for their turn behind a large fan-out, oldest first. */
+  private readonly emitQueue: Notificacion[] = [];
+
   /**
    * Single notifications outside a caller's transaction (the common case: one order update for
    * one user) share INSERTs: under load one statement and one commit carry many, each still
    * all-or-nothing for its own caller.
    */
-  /** Emits waiting for their turn behind a large fan-out, oldest first. */
-  private readonly emitQueue: Notificacion[] = [];
-
   private readonly singles = new Coalescer<Single, CreatedRow | undefined>(
     (batch) => this.insertSingles(batch),
     SINGLES_IN_FLIGHT,
     SINGLES_PER_INSERT,
+  );
+
+  /** Every socket handshake counts its user's unread: concurrent counts share a query. */
+  private readonly unreadCounts = new Coalescer<number, number>(
+    (userIds) => this.countUnreadOf(userIds),
+    COUNTS_IN_FLIGHT,
+    COUNTS_PER_QUERY,
   );
 
   constructor(
@@ -243,20 +253,22 @@ export class NotificationsService {
       // Spelled out rather than as a row comparison so both indexes can range-scan on fecha.
       where += ' AND fecha <= $3::timestamptz AND (fecha < $3::timestamptz OR id < $4)';
     }
-    const [rows, unreadCount] = await Promise.all([
-      runPrepared<ListRow>(
-        this.dataSource,
-        `notificaciones.list${options.unread ? '-unread' : ''}${after ? '-after' : ''}`,
-        `SELECT id, mensaje, leida, fecha,
-                to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
-         FROM notificaciones
-         WHERE ${where}
-         ORDER BY fecha DESC, id DESC
-         LIMIT $2`,
-        params,
-      ),
-      this.countUnread(userId),
-    ]);
+    // The unread count rides along (evaluated once, on the page's snapshot): one round trip
+    // per page instead of two. Only an empty page has no row to carry it.
+    const rows = await runPrepared<ListRow & { unread_count: number }>(
+      this.dataSource,
+      `notificaciones.list${options.unread ? '-unread' : ''}${after ? '-after' : ''}`,
+      `SELECT id, mensaje, leida, fecha,
+              to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position,
+              (SELECT count(*)::int FROM notificaciones
+               WHERE usuario_id = $1 AND NOT leida) AS unread_count
+       FROM notificaciones
+       WHERE ${where}
+       ORDER BY fecha DESC, id DESC
+       LIMIT $2`,
+      params,
+    );
+    const unreadCount = rows.length > 0 ? rows[0].unread_count : await this.countUnread(userId);
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
     return {
@@ -270,14 +282,8 @@ export class NotificationsService {
   }
 
   /** How many of the user's notifications are unread. */
-  async countUnread(userId: number): Promise<number> {
-    const [row] = await runPrepared<{ count: number }>(
-      this.dataSource,
-      'notificaciones.count-unread',
-      'SELECT count(*)::int AS count FROM notificaciones WHERE usuario_id = $1 AND NOT leida',
-      [userId],
-    );
-    return row.count;
+  countUnread(userId: number): Promise<number> {
+    return this.unreadCounts.run(userId);
   }
 
   /**
@@ -365,6 +371,19 @@ export class NotificationsService {
    * One INSERT for a batch of single notifications (any users, any messages). Answers, per
    * input and in order, its row, or undefined when its user is unknown or inactive.
    */
+  private async countUnreadOf(userIds: number[]): Promise<number[]> {
+    const rows = await runPrepared<{ count: number }>(
+      this.dataSource,
+      'notificaciones.count-unread',
+      `SELECT (SELECT count(*)::int FROM notificaciones
+               WHERE usuario_id = u.id AND NOT leida) AS count
+       FROM unnest($1::int[]) WITH ORDINALITY AS u(id, ord)
+       ORDER BY u.ord`,
+      [userIds],
+    );
+    return rows.map((row) => row.count);
+  }
+
   private async insertSingles(batch: Single[]): Promise<Array<CreatedRow | undefined>> {
     let rows: CreatedRow[];
     try {
