@@ -13,6 +13,8 @@ export interface Service {
   pid: number;
   /** Resident set size of the service process, from /proc (NaN where there is no /proc). */
   rssBytes(): number;
+  /** Heap in use after a full garbage collection in the process (see heap-probe.ts). */
+  heapUsedBytes(): Promise<number>;
   /** The last lines the service printed, for error reports. */
   recentOutput(): string;
   stop(): Promise<void>;
@@ -37,6 +39,7 @@ export interface ProcessOptions {
 }
 
 const READY_TIMEOUT_MS = 60_000;
+const HEAP_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 const OUTPUT_LINES = 80;
 
@@ -112,11 +115,17 @@ export function startService(options: ServiceOptions): Promise<Service> {
 export async function startProcess(options: ProcessOptions): Promise<Service> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.entry], {
-    cwd: ROOT,
-    env: { ...process.env, ...options.env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const heapProbe = ['--expose-gc', '--require', benchFile('lib/heap-probe.js')];
+  const child = spawn(
+    process.execPath,
+    [...heapProbe, ...(options.nodeFlags ?? []), options.entry],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
+  );
+  child.channel?.unref();
   running.add(child);
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
@@ -127,8 +136,8 @@ export async function startProcess(options: ProcessOptions): Promise<Service> {
     }
     if (lines.length > OUTPUT_LINES) lines.splice(0, lines.length - OUTPUT_LINES);
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   let exitCode: number | string | null | undefined;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -162,6 +171,7 @@ export async function startProcess(options: ProcessOptions): Promise<Service> {
     port,
     pid: child.pid!,
     rssBytes: () => rssOf(child.pid!),
+    heapUsedBytes: () => heapUsedOf(child),
     recentOutput,
     stop: async () => {
       if (exitCode !== undefined) return;
@@ -171,6 +181,25 @@ export async function startProcess(options: ProcessOptions): Promise<Service> {
       clearTimeout(timer);
     },
   };
+}
+
+/** Asks a process started with the heap probe for its heap in use after a full collection. */
+function heapUsedOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off('message', answer);
+      reject(new Error(`no heap figure from pid ${child.pid} within ${HEAP_TIMEOUT_MS} ms`));
+    }, HEAP_TIMEOUT_MS);
+    const answer = (message: unknown) => {
+      const heapUsed = (message as { heapUsed?: unknown } | null)?.heapUsed;
+      if (typeof heapUsed !== 'number') return;
+      clearTimeout(timer);
+      child.off('message', answer);
+      resolve(heapUsed);
+    };
+    child.on('message', answer);
+    child.send('heap');
+  });
 }
 
 /** Kills every service still running, synchronously: for exit paths. */

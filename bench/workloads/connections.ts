@@ -24,6 +24,9 @@ interface Held {
   rssBeforeMb: number;
   rssAfterMb: number;
   rssPerSocketKb: number;
+  heapBeforeMb: number;
+  heapAfterMb: number;
+  heapPerSocketKb: number;
   drops: number;
   acceptedMs: number;
   allReceivedMs: number;
@@ -32,7 +35,7 @@ interface Held {
 
 /**
  * Holds one socket per user on `server`, measuring what connecting cost and how much the
- * server's resident memory grew, then sends one notification to all of them through `send`.
+ * server's heap (after a full collection) and resident memory grew, then sends one notification to all of them through `send`.
  */
 async function hold(
   settleMs: number,
@@ -47,6 +50,7 @@ async function hold(
   });
   warm.close();
   await sleep(settleMs);
+  const heapBefore = await server.heapUsedBytes();
   const rssBefore = server.rssBytes();
   const received = new Set<number>();
   let last = 0;
@@ -61,6 +65,7 @@ async function hold(
   });
   try {
     await sleep(settleMs);
+    const heapAfter = await server.heapUsedBytes();
     const rssAfter = server.rssBytes();
     const connected = pool.sockets.length;
     const started = performance.now();
@@ -82,6 +87,9 @@ async function hold(
       rssBeforeMb: rssBefore / 2 ** 20,
       rssAfterMb: rssAfter / 2 ** 20,
       rssPerSocketKb: (rssAfter - rssBefore) / 1024 / Math.max(1, connected),
+      heapBeforeMb: heapBefore / 2 ** 20,
+      heapAfterMb: heapAfter / 2 ** 20,
+      heapPerSocketKb: (heapAfter - heapBefore) / 1024 / Math.max(1, connected),
       drops: pool.disconnects(),
       acceptedMs,
       allReceivedMs: received.size === connected ? last - started : Number.NaN,
@@ -89,6 +97,7 @@ async function hold(
     };
     info(
       `${server.name}: ${connected} sockets in ${held.connectSeconds.toFixed(1)} s, ` +
+        `heap ${held.heapBeforeMb.toFixed(0)} -> ${held.heapAfterMb.toFixed(0)} MB (${held.heapPerSocketKb.toFixed(1)} KB/socket), ` +
         `RSS ${held.rssBeforeMb.toFixed(0)} -> ${held.rssAfterMb.toFixed(0)} MB (${held.rssPerSocketKb.toFixed(1)} KB/socket), ` +
         `all ${received.size}/${connected} received in ${held.allReceivedMs.toFixed(0)} ms`,
     );
@@ -176,10 +185,11 @@ export const connections: Workload = {
     });
     report.add(name, 'connect all s', ours.connectSeconds, { baseline: base.connectSeconds });
     report.add(name, 'connect p99 ms', ours.connectP99, { baseline: base.connectP99 });
-    report.add(name, 'RSS KB/socket', ours.rssPerSocketKb, {
-      baseline: base.rssPerSocketKb,
+    report.add(name, 'heap KB/socket', ours.heapPerSocketKb, {
+      baseline: base.heapPerSocketKb,
       target: at.below(20),
     });
+    report.add(name, 'RSS KB/socket', ours.rssPerSocketKb, { baseline: base.rssPerSocketKb });
     report.add(name, 'all received ms', ours.allReceivedMs, {
       baseline: base.allReceivedMs,
       target: at.below(1000),
