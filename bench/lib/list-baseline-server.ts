@@ -4,7 +4,12 @@
 import { createServer } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Pool } from 'pg';
-import { COUNT_UNREAD_SQL, decodeCursor, encodeCursor, listSql } from './service-sql';
+import { decodeCursor, encodeCursor } from '../../src/notifications/cursor';
+import {
+  COUNT_UNREAD_SQL,
+  listSql,
+  listStatementName,
+} from '../../src/notifications/notifications.sql';
 
 interface Options {
   databaseUrl: string;
@@ -37,9 +42,10 @@ const server = createServer((req, res) => {
   if (after) params.push(after.fecha, after.id);
   const respond = async () => {
     // Named (prepared once per connection), as the service's are.
+    const shape = { unread: false, after: after !== undefined };
     const list = await pool.query<Row>({
-      name: after ? 'list-after' : 'list',
-      text: listSql(after !== undefined),
+      name: listStatementName(shape),
+      text: listSql(shape),
       values: params,
     });
     const unreadCount =
@@ -49,7 +55,7 @@ const server = createServer((req, res) => {
             await pool.query<{ count: number }>({
               name: 'count-unread',
               text: COUNT_UNREAD_SQL,
-              values: [userId],
+              values: [[userId]],
             })
           ).rows[0].count;
     const page = list.rows.slice(0, limit);

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { BenchContext, Workload } from '../lib/context';
 import { createUsers, settle } from '../lib/database';
 import { HttpClient } from '../lib/http';
-import { listSql, COUNT_UNREAD_SQL } from '../lib/service-sql';
+import { COUNT_UNREAD_SQL, listSql } from '../../src/notifications/notifications.sql';
 import { closedLoop, LoopResult, rate } from '../lib/load';
 import { info, progress } from '../lib/log';
 import { benchFile } from '../lib/paths';
@@ -92,9 +92,14 @@ async function explain(pool: Pool, userId: number, depth: number): Promise<Recor
       .map((row) => row['QUERY PLAN'])
       .join('\n');
   return {
-    firstPage: await plan(listSql(false), [userId, 21]),
-    deepPage: await plan(listSql(true), [userId, 21, rows[0].position, rows[0].id]),
-    countUnread: await plan(COUNT_UNREAD_SQL, [userId]),
+    firstPage: await plan(listSql({ unread: false, after: false }), [userId, 21]),
+    deepPage: await plan(listSql({ unread: false, after: true }), [
+      userId,
+      21,
+      rows[0].position,
+      rows[0].id,
+    ]),
+    countUnread: await plan(COUNT_UNREAD_SQL, [[userId]]),
   };
 }
 

@@ -6,7 +6,7 @@ import { HttpClient } from '../lib/http';
 import { info } from '../lib/log';
 import { warmPool } from '../lib/raw-insert';
 import { at } from '../lib/report';
-import { MARK_ALL_READ_SQL } from '../lib/service-sql';
+import { markReadSql } from '../../src/notifications/notifications.sql';
 import { median } from '../lib/stats';
 import { signToken } from '../lib/tokens';
 
@@ -52,7 +52,7 @@ export const markread: Workload = {
 
           const rawUser = await userWithUnread(db.pool, `bench-${tag}-markread-raw-${round}`, rows);
           started = performance.now();
-          await pool.query(MARK_ALL_READ_SQL, [rawUser]);
+          await pool.query(markReadSql(false), [rawUser]);
           const rawMs = performance.now() - started;
           info(
             `markread round ${round}${round === 0 ? ' (warm-up)' : ''}: ${ms.toFixed(1)} ms, raw ${rawMs.toFixed(1)} ms`,

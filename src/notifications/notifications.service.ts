@@ -10,6 +10,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { MarkReadResult, NotificacionJson, NotificacionMensajeEvent } from './events';
 import { mensajeProblem } from './mensaje';
 import { Notificacion } from './notificacion.entity';
+import { COUNT_UNREAD_SQL, listSql, listStatementName, markReadSql } from './notifications.sql';
 import { NotificationsPublisher } from './notifications.publisher';
 
 export interface NotifyOptions {
@@ -246,28 +247,15 @@ export class NotificationsService {
   async list(userId: number, options: ListOptions): Promise<NotificationPage> {
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     const params: unknown[] = [userId, options.limit + 1];
-    let where = 'usuario_id = $1';
-    if (options.unread) where += ' AND NOT leida';
-    if (after) {
-      params.push(after.fecha, after.id);
-      // Spelled out rather than as a row comparison so both indexes can range-scan on fecha.
-      where += ' AND fecha <= $3::timestamptz AND (fecha < $3::timestamptz OR id < $4)';
-    }
-    // The unread count rides along (evaluated once, on the page's snapshot): one round trip
-    // per page instead of two. Only an empty page has no row to carry it.
+    if (after) params.push(after.fecha, after.id);
+    const shape = { unread: options.unread === true, after: after !== undefined };
     const rows = await runPrepared<ListRow & { unread_count: number }>(
       this.dataSource,
-      `notificaciones.list${options.unread ? '-unread' : ''}${after ? '-after' : ''}`,
-      `SELECT id, mensaje, leida, fecha,
-              to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position,
-              (SELECT count(*)::int FROM notificaciones
-               WHERE usuario_id = $1 AND NOT leida) AS unread_count
-       FROM notificaciones
-       WHERE ${where}
-       ORDER BY fecha DESC, id DESC
-       LIMIT $2`,
+      listStatementName(shape),
+      listSql(shape),
       params,
     );
+    // Only an empty page has no row to carry the count.
     const unreadCount = rows.length > 0 ? rows[0].unread_count : await this.countUnread(userId);
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
@@ -291,16 +279,8 @@ export class NotificationsService {
    * is empty. Then tells every socket of the user the new unread count.
    */
   async markRead(userId: number, ids: number[]): Promise<MarkReadResult> {
-    const only = ids.length > 0 ? 'AND id = ANY($2::bigint[])' : '';
-    // The outer count sees the snapshot from before the UPDATE, so subtract what it changed.
     const [row] = await this.dataSource.query<Array<{ updated: number; unread: number }>>(
-      `WITH updated AS (
-         UPDATE notificaciones SET leida = true
-         WHERE usuario_id = $1 AND NOT leida ${only}
-         RETURNING 1
-       )
-       SELECT (SELECT count(*) FROM updated)::int AS updated,
-              (SELECT count(*) FROM notificaciones WHERE usuario_id = $1 AND NOT leida)::int AS unread`,
+      markReadSql(ids.length > 0),
       ids.length > 0 ? [userId, ids] : [userId],
     );
     const result = { updated: row.updated, unread_count: Math.max(0, row.unread - row.updated) };
@@ -375,10 +355,7 @@ export class NotificationsService {
     const rows = await runPrepared<{ count: number }>(
       this.dataSource,
       'notificaciones.count-unread',
-      `SELECT (SELECT count(*)::int FROM notificaciones
-               WHERE usuario_id = u.id AND NOT leida) AS count
-       FROM unnest($1::int[]) WITH ORDINALITY AS u(id, ord)
-       ORDER BY u.ord`,
+      COUNT_UNREAD_SQL,
       [userIds],
     );
     return rows.map((row) => row.count);
