@@ -72,7 +72,7 @@ describe('concurrent single notifications', () => {
     const markers = await Promise.all(users.map((user) => service.notificarUsuario(user, 'fin')));
     await Promise.all(tabs.map((tab, index) => tab.waitForMessage(markers[index].id)));
     tabs.forEach((tab, userIndex) => {
-      const received = tab.messageIds().filter((id) => id !== markers[userIndex].id);
+      const received = tab.ids().filter((id) => id !== markers[userIndex].id);
       const mine = created
         .filter((notificacion) => notificacion.usuarioId === users[userIndex].id)
         .map((notificacion) => notificacion.id);
@@ -101,7 +101,7 @@ describe('concurrent single notifications', () => {
     await Promise.all(tabs.map((tab, index) => tab.waitForMessage(markers[index].id)));
     tabs.forEach((tab, index) => {
       const mine = created.find((notificacion) => notificacion.usuarioId === watched[index])!;
-      expect(tab.messageIds()).toEqual([mine.id, markers[index].id]);
+      expect(tab.ids()).toEqual([mine.id, markers[index].id]);
     });
   });
 });

@@ -7,7 +7,7 @@ import type { NotificacionMensajeEvent } from '../src/notifications/events';
 import { User } from '../src/users/user.entity';
 import { bearer, ClientSocket, createUser, signToken, startApp, TestApp } from './factories';
 import { openTestDatabase } from './support/database';
-import { Inbox, openInbox } from './support/inbox';
+import { openSocket, RecordedSocket } from './sockets';
 import { ServiceProcess } from './support/service-process';
 import { TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
@@ -40,7 +40,7 @@ describe('crashes and shutdowns of a service process', () => {
   let database: DataSource;
   let staff: User;
   const services: ServiceProcess[] = [];
-  const inboxes: Inbox[] = [];
+  const inboxes: RecordedSocket[] = [];
 
   async function start(env: Record<string, string | undefined>, options = {}) {
     const service = await ServiceProcess.start(
@@ -77,7 +77,7 @@ describe('crashes and shutdowns of a service process', () => {
     const env = { DATABASE_URL: process.env.DATABASE_URL };
     const user = await createUser(database);
     const first = await start(env);
-    const seen = await openInbox(first.url, { token: signToken(user) });
+    const seen = await openSocket(first.url, { token: signToken(user) });
     inboxes.push(seen);
     const before = await send(first.url, user, 'before the crash').expect(201);
     const lastSeen = (await seen.waitForMessage('before the crash')).notificacion.id;
@@ -93,7 +93,7 @@ describe('crashes and shutdowns of a service process', () => {
       .set(bearer(signToken(user)))
       .expect(200);
     expect(list.body.notifications.map((n: { id: number }) => n.id)).toContain(id);
-    const caughtUp = await openInbox(second.url, { token: signToken(user), since: lastSeen });
+    const caughtUp = await openSocket(second.url, { token: signToken(user), since: lastSeen });
     inboxes.push(caughtUp);
     expect((await caughtUp.waitForMessage('answered, then killed')).notificacion.id).toBe(id);
   }, 60000);

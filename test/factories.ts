@@ -86,22 +86,31 @@ export function bearer(token: string): { Authorization: string } {
 }
 
 /**
- * A connected socket.io-client socket (websocket transport); rejects with the server's
- * `connect_error` message when the handshake is refused.
+ * A connected socket.io-client socket (websocket transport, no reconnection); rejects with the
+ * server's `connect_error` message when the handshake is refused. `prepare` runs before the
+ * handshake starts, so listeners it adds miss nothing that follows it.
  */
 export function connectSocket(
   url: string,
-  auth: { token?: string; since?: number | string } | undefined,
-  options: { extraHeaders?: Record<string, string>; timeoutMs?: number } = {},
+  auth: Record<string, unknown> | undefined,
+  options: {
+    extraHeaders?: Record<string, string>;
+    query?: Record<string, string>;
+    timeoutMs?: number;
+    prepare?: (socket: ClientSocket) => void;
+  } = {},
 ): Promise<ClientSocket> {
   const socket: ClientSocket = io(url, {
     path: '/ws/notificaciones/',
     auth,
+    query: options.query,
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
+    autoConnect: false,
     extraHeaders: options.extraHeaders,
   });
+  options.prepare?.(socket);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.close();
@@ -116,6 +125,7 @@ export function connectSocket(
       socket.close();
       reject(error);
     });
+    socket.connect();
   });
 }
 

@@ -245,7 +245,7 @@ describe('property-based: random input at every door', () => {
         async (auth) => {
           let socket: ClientSocket | undefined;
           try {
-            socket = await connectSocket(app.url, auth as never);
+            socket = await connectSocket(app.url, auth);
           } catch (error) {
             expect((error as Error).message).toMatch(/unauthorized|since|too many|unavailable/);
             return;

@@ -41,7 +41,7 @@ describe('in-process API (NotificationsService)', () => {
   async function expectOnly(tab: RecordedSocket, user: User, expected: number[]): Promise<void> {
     const marker = await service.notificarUsuario(user, 'marker');
     await tab.waitForMessage(marker.id);
-    expect(tab.messageIds()).toEqual([...expected, marker.id]);
+    expect(tab.ids()).toEqual([...expected, marker.id]);
   }
 
   async function rowExists(id: number): Promise<boolean> {
@@ -285,7 +285,7 @@ describe('in-process API (NotificationsService)', () => {
         await runner.release();
       }
       await tab.waitForMessage(after.id);
-      const beforeMarker = tab.messageIds();
+      const beforeMarker = tab.ids();
       expect(beforeMarker.slice(-2)).toEqual([outer.id, after.id]);
       await expectOnly(tab, user, beforeMarker);
       expect(beforeMarker).not.toContain(inner!.id);
@@ -325,7 +325,7 @@ describe('in-process API (NotificationsService)', () => {
         return [first, second];
       });
       await tab.waitForMessage(inner.id);
-      const seen = tab.messageIds();
+      const seen = tab.ids();
       expect(seen.slice(-2)).toEqual([outer.id, inner.id]);
       await expectOnly(tab, user, seen);
     });
@@ -400,8 +400,8 @@ describe('in-process API (NotificationsService)', () => {
       const staffOwn = forStaff.find((n) => n.usuarioId === staff.user.id)!;
       await regular.tab.waitForMessage(many[0].id);
       await staff.tab.waitForMessage(staffOwn.id);
-      expect(regular.tab.messageIds().slice(-1)).toEqual([many[0].id]);
-      expect(staff.tab.messageIds().slice(-2)).toEqual([many[1].id, staffOwn.id]);
+      expect(regular.tab.ids().slice(-1)).toEqual([many[0].id]);
+      expect(staff.tab.ids().slice(-2)).toEqual([many[1].id, staffOwn.id]);
     });
 
     it('emits at once with a manager outside any transaction', async () => {
@@ -445,7 +445,7 @@ describe('in-process API (NotificationsService)', () => {
       expect(rolledBack).toHaveLength(count / 2);
 
       await tab.waitForCount('notificacion_mensaje', committed.length);
-      const seen = tab.messageIds();
+      const seen = tab.ids();
       expect([...seen].sort((a, b) => a - b)).toEqual([...committed].sort((a, b) => a - b));
       await expectOnly(tab, user, seen);
       expect(await existing(app.dataSource, rolledBack)).toEqual([]);

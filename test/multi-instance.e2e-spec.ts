@@ -7,7 +7,7 @@ import request from 'supertest';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
 import { bearer, createUser, signToken, startApp, TestApp } from './factories';
-import { Inbox, openInbox } from './support/inbox';
+import { openSocket, RecordedSocket } from './sockets';
 import { assertBuilt, CLI_JS } from './support/service-process';
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -51,13 +51,16 @@ describeRedis('two instances sharing Redis', () => {
   let a: TestApp;
   let b: TestApp;
   let staff: User;
-  const inboxes: Inbox[] = [];
+  const inboxes: RecordedSocket[] = [];
 
   /** Sockets of `user`: `perInstance` on A, then as many on B. */
-  async function socketsOf(user: User, perInstance = 2): Promise<{ onA: Inbox[]; onB: Inbox[] }> {
+  async function socketsOf(
+    user: User,
+    perInstance = 2,
+  ): Promise<{ onA: RecordedSocket[]; onB: RecordedSocket[] }> {
     const token = signToken(user);
     const open = (app: TestApp) =>
-      Promise.all(Array.from({ length: perInstance }, () => openInbox(app.url, { token })));
+      Promise.all(Array.from({ length: perInstance }, () => openSocket(app.url, { token })));
     const [onA, onB] = await Promise.all([open(a), open(b)]);
     inboxes.push(...onA, ...onB);
     return { onA, onB };
@@ -75,7 +78,7 @@ describeRedis('two instances sharing Redis', () => {
    * Sends a last notification through `app` and waits for it on every socket: emits from one
    * publisher arrive in order, so once it is there, everything sent before it has arrived too.
    */
-  async function barrier(app: TestApp, user: User, sockets: Inbox[]): Promise<void> {
+  async function barrier(app: TestApp, user: User, sockets: RecordedSocket[]): Promise<void> {
     const mensaje = `barrier ${randomUUID()}`;
     await send(app, [user.id], mensaje);
     await Promise.all(sockets.map((socket) => socket.waitForMessage(mensaje)));

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { User } from '../src/users/user.entity';
 import { bearer, createUser, signToken } from './factories';
 import { openTestDatabase } from './support/database';
-import { Inbox, openInbox } from './support/inbox';
+import { openSocket, RecordedSocket } from './sockets';
 import { ServiceProcess } from './support/service-process';
 import { TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
@@ -29,7 +29,7 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
   let service: ServiceProcess;
   let user: User;
   let staff: User;
-  const inboxes: Inbox[] = [];
+  const inboxes: RecordedSocket[] = [];
 
   function expectAlive(): void {
     if (!service.isRunning) throw new Error(`the service died:\n${service.output().slice(-3000)}`);
@@ -73,7 +73,7 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
 
   it('answers 503 in Nest shape while the database is cut, keeps sockets up, and recovers by itself', async () => {
     const token = signToken(user);
-    const socket = await openInbox(service.url, { token });
+    const socket = await openSocket(service.url, { token });
     inboxes.push(socket);
     await request(service.url).get('/notifications/api/list/').set(bearer(token)).expect(200);
 
@@ -102,7 +102,7 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
     expect(ack).toEqual({ error: expect.any(String) });
     expect(socket.socket.connected).toBe(true);
     // A new socket is told to come back later, not that its token is bad.
-    await expect(openInbox(service.url, { token })).rejects.toThrow(/unavailable/);
+    await expect(openSocket(service.url, { token })).rejects.toThrow(/unavailable/);
     expectAlive();
 
     proxy.restore();

@@ -4,7 +4,8 @@ import { DataSource } from 'typeorm';
 import { User } from '../src/users/user.entity';
 import { bearer, createUser, signToken } from './factories';
 import { openTestDatabase } from './support/database';
-import { Inbox, openInbox, ReconnectingClient } from './support/inbox';
+import { ReconnectingClient } from './support/reconnecting-client';
+import { openSocket, RecordedSocket } from './sockets';
 import { RedisServer, redisServerAvailable } from './support/redis-server';
 import { ServiceProcess } from './support/service-process';
 import { settleWithin, waitFor } from './support/wait';
@@ -26,7 +27,7 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
   let a: ServiceProcess;
   let b: ServiceProcess;
   let staff: User;
-  const inboxes: Array<Inbox | ReconnectingClient> = [];
+  const inboxes: Array<RecordedSocket | ReconnectingClient> = [];
 
   function expectAlive(): void {
     for (const service of [a, b]) {
@@ -188,7 +189,7 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
     expect(onB.disconnects).toContain('transport close');
 
     // A client that connects afresh with the last id it saw gets the same.
-    const fresh = await openInbox(b.url, { token: signToken(user), since: before.body.ids[0] });
+    const fresh = await openSocket(b.url, { token: signToken(user), since: before.body.ids[0] });
     inboxes.push(fresh);
     await waitFor('the catch-up of a new client', () =>
       missed.every((id) => fresh.ids().includes(id)),

@@ -223,7 +223,7 @@ describe('Socket.IO gateway', () => {
       // Each socket receives in emit order: had bob's socket got alice's notification, it would
       // have arrived before bob's own.
       await bobTab.waitForMessage(forBob);
-      expect(bobTab.messageIds()).toEqual([forBob]);
+      expect(bobTab.ids()).toEqual([forBob]);
       await aliceTab1.waitForMessage(forAlice);
       await aliceTab2.waitForMessage(forAlice);
 
@@ -236,9 +236,9 @@ describe('Socket.IO gateway', () => {
       await bobTab.waitForMessage(lastBob);
 
       // A duplicate would have arrived before the later notification.
-      expect(aliceTab1.messageIds()).toEqual([forAlice, bothAlice, lastAlice]);
-      expect(aliceTab2.messageIds()).toEqual([forAlice, bothAlice, lastAlice]);
-      expect(bobTab.messageIds()).toEqual([forBob, bothBob, lastBob]);
+      expect(aliceTab1.ids()).toEqual([forAlice, bothAlice, lastAlice]);
+      expect(aliceTab2.ids()).toEqual([forAlice, bothAlice, lastAlice]);
+      expect(bobTab.ids()).toEqual([forBob, bothBob, lastBob]);
     });
   });
 
@@ -435,10 +435,10 @@ describe('Socket.IO gateway', () => {
       const [forBob] = await sendHttp(app, staffToken, [bob.id], 'for bob only');
       const [forAlice] = await sendHttp(app, staffToken, [alice.id], 'for alice');
       await tab.waitForMessage(forAlice);
-      expect(tab.messageIds()).toEqual([forAlice]);
+      expect(tab.ids()).toEqual([forAlice]);
       await bobTab.waitForMessage(forBob);
       // Nothing alice emitted reached bob.
-      expect(bobTab.messageIds()).toEqual([forBob]);
+      expect(bobTab.ids()).toEqual([forBob]);
       expect(bobTab.all('unread_count')).toStrictEqual([{ unread_count: 0 }]);
     });
 
@@ -456,7 +456,7 @@ describe('Socket.IO gateway', () => {
       const [forAlice] = await sendHttp(app, staffToken, [alice.id], 'for alice');
       await tab.waitForMessage(forAlice);
       // Bob's came first: had it reached this socket, it would be before alice's.
-      expect(tab.messageIds()).toEqual([forAlice]);
+      expect(tab.ids()).toEqual([forAlice]);
       expect(forBob).toBeLessThan(forAlice);
     });
   });
@@ -478,7 +478,7 @@ describe('Socket.IO gateway', () => {
       // A live one afterwards arrives after the replay, and proves nothing else was queued.
       const [five] = await notify(user, 'five');
       await tab.waitForMessage(five);
-      expect(tab.messageIds()).toEqual([two, three, four, five]);
+      expect(tab.ids()).toEqual([two, three, four, five]);
       expect(tab.all('notificacion_mensaje')[0]).toStrictEqual({
         type: 'notificacion_mensaje',
         message: 'two',
@@ -502,8 +502,8 @@ describe('Socket.IO gateway', () => {
       const [third] = await notify(user, 'third');
       await fromFirst.waitForMessage(third);
       await fromZero.waitForMessage(third);
-      expect(fromFirst.messageIds()).toEqual([second, third]);
-      expect(fromZero.messageIds()).toEqual([first, second, third]);
+      expect(fromFirst.ids()).toEqual([second, third]);
+      expect(fromZero.ids()).toEqual([first, second, third]);
     });
 
     it('replays nothing without since', async () => {
@@ -512,7 +512,7 @@ describe('Socket.IO gateway', () => {
       const tab = await openSocket(app.url, { token: signToken(user) });
       const [fresh] = await notify(user, 'fresh');
       await tab.waitForMessage(fresh);
-      expect(tab.messageIds()).toEqual([fresh]);
+      expect(tab.ids()).toEqual([fresh]);
     });
 
     it('replays at most 1000, the oldest first', async () => {
@@ -528,7 +528,7 @@ describe('Socket.IO gateway', () => {
       await tab.waitForCount('notificacion_mensaje', 1000, 20_000);
       const [live] = await notify(user, 'after the replay');
       await tab.waitForMessage(live);
-      expect(tab.messageIds()).toEqual([...ids.slice(0, 1000), live]);
+      expect(tab.ids()).toEqual([...ids.slice(0, 1000), live]);
       await expect(tab.waitFor('unread_count')).resolves.toStrictEqual({ unread_count: 1005 });
     });
 
@@ -542,11 +542,11 @@ describe('Socket.IO gateway', () => {
       const after = await notify(user, 'after');
       const expected = [...before, ...during, ...after];
       await tab.waitFor('notificacion_mensaje', () => {
-        const got = new Set(tab.messageIds());
+        const got = new Set(tab.ids());
         return expected.every((id) => got.has(id));
       });
       // Duplicates around the switch are allowed; strangers are not.
-      expect(new Set(tab.messageIds())).toEqual(new Set(expected));
+      expect(new Set(tab.ids())).toEqual(new Set(expected));
     });
 
     const badSince: Array<[string, unknown]> = [

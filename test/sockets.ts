@@ -1,4 +1,3 @@
-import { io } from 'socket.io-client';
 import request from 'supertest';
 import type { NotificacionMensajeEvent, ServerToClientEvents } from '../src/notifications/events';
 import { bearer, ClientSocket, connectSocket, TestApp } from './factories';
@@ -37,9 +36,24 @@ export class RecordedSocket {
     return this.received.map((entry) => entry.event);
   }
 
+  /** Every `notificacion_mensaje` received so far, in order of arrival. */
+  get messages(): NotificacionMensajeEvent[] {
+    return this.all('notificacion_mensaje');
+  }
+
+  /** Every `unread_count` value received so far, in order of arrival. */
+  get unreadCounts(): number[] {
+    return this.all('unread_count').map((event) => event.unread_count);
+  }
+
   /** The `notificacion.id` of every `notificacion_mensaje` received so far, in order. */
-  messageIds(): number[] {
-    return this.all('notificacion_mensaje').map((message) => message.notificacion.id);
+  ids(): number[] {
+    return this.messages.map((message) => message.notificacion.id);
+  }
+
+  /** How many times a notification with this `mensaje` arrived. */
+  count(mensaje: string): number {
+    return this.messages.filter((message) => message.message === mensaje).length;
   }
 
   /** The first `event` (already received or still to come) that matches, or a timeout. */
@@ -55,13 +69,28 @@ export class RecordedSocket {
     );
   }
 
-  /** The `notificacion_mensaje` for notification `id`. */
-  waitForMessage(id: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<NotificacionMensajeEvent> {
+  /** The `notificacion_mensaje` for notification `id` (a number) or with this `mensaje`. */
+  waitForMessage(
+    idOrMensaje: number | string,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ): Promise<NotificacionMensajeEvent> {
     return this.waitFor(
       'notificacion_mensaje',
-      (message) => message.notificacion.id === id,
+      (message) =>
+        typeof idOrMensaje === 'number'
+          ? message.notificacion.id === idOrMensaje
+          : message.message === idOrMensaje,
       timeoutMs,
     );
+  }
+
+  /** Resolves once an `unread_count` with this value has arrived. */
+  async waitForUnreadCount(value: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+    await this.waitFor('unread_count', (event) => event.unread_count === value, timeoutMs);
+  }
+
+  close(): void {
+    this.socket.close();
   }
 
   /** Resolves once at least `count` `event`s have been received, with all of them. */
@@ -112,10 +141,10 @@ export class RecordedSocket {
 const opened = new Set<ClientSocket>();
 
 /**
- * Connects like `connectSocket` (websocket transport, no reconnection), but records events
- * from the first packet on. Rejects with the server's `connect_error`.
+ * Connects like `connectSocket` (websocket transport, no reconnection), recording events from
+ * the first packet on. Rejects with the server's `connect_error`.
  */
-export function openSocket(
+export async function openSocket(
   url: string,
   auth: Record<string, unknown> | undefined,
   options: {
@@ -124,32 +153,15 @@ export function openSocket(
     timeoutMs?: number;
   } = {},
 ): Promise<RecordedSocket> {
-  const socket: ClientSocket = io(url, {
-    path: '/ws/notificaciones/',
-    auth,
-    query: options.query,
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    extraHeaders: options.extraHeaders,
+  let recorded: RecordedSocket | undefined;
+  await connectSocket(url, auth, {
+    ...options,
+    prepare: (socket) => {
+      opened.add(socket);
+      recorded = new RecordedSocket(socket);
+    },
   });
-  opened.add(socket);
-  const recorded = new RecordedSocket(socket);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.close();
-      reject(new Error('socket did not connect in time'));
-    }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      resolve(recorded);
-    });
-    socket.once('connect_error', (error) => {
-      clearTimeout(timer);
-      socket.close();
-      reject(error);
-    });
-  });
+  return recorded!;
 }
 
 /** Closes every socket opened through `openSocket` or `track`. */
