@@ -1,6 +1,9 @@
 import { BadRequestException } from '@nestjs/common';
+import type { Pool, QueryConfig } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { NotificationsService } from '../src/notifications/notifications.service';
-import { createUser, signToken, startApp, TestApp } from './factories';
+import { UsersService } from '../src/users/users.service';
+import { createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
 import { closeSockets, openSocket } from './sockets';
 
 // Concurrent single notifications share INSERTs; each caller must still get exactly its own
@@ -103,5 +106,73 @@ describe('concurrent single notifications', () => {
       const mine = created.find((notificacion) => notificacion.usuarioId === watched[index])!;
       expect(tab.ids()).toEqual([mine.id, markers[index].id]);
     });
+  });
+});
+
+// Authentication looks the user up, and every handshake counts its unread: lookups and counts
+// asked while one is in flight share the next query, each caller still getting its own answer.
+describe('concurrent lookups and counts', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(() => app.close());
+
+  /** Runs `burst` and counts the statements named `name` it sent to the pool. */
+  async function statementsDuring<T>(name: string, burst: () => Promise<T>) {
+    const pool = (app.dataSource.driver as PostgresDriver).master as Pool;
+    const spy = jest.spyOn(pool, 'query');
+    try {
+      const result = await burst();
+      const sent = spy.mock.calls.filter(([config]) => {
+        const query = config as unknown as string | QueryConfig;
+        return typeof query === 'object' && query.name === name;
+      });
+      return { result, statements: sent.length };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('answers a burst of user lookups in two queries, each with its own user or none', async () => {
+    const users = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => createUser(app, { active: i % 4 !== 0 })),
+    );
+    const ids = [...users.map((user) => user.id), 2_000_000_000, ...users.map((user) => user.id)];
+    const lookups = app.app.get(UsersService);
+
+    const { result, statements } = await statementsDuring('users.find-active', () =>
+      Promise.all(ids.map((id) => lookups.findActive(id))),
+    );
+
+    // The first goes at once; all the others were asked while it was in flight.
+    expect(statements).toBe(2);
+    result.forEach((found, index) => {
+      const user = users.find((candidate) => candidate.id === ids[index]);
+      if (user?.isActive) expect(found).toMatchObject({ id: user.id, username: user.username });
+      else expect(found).toBeNull();
+    });
+  });
+
+  it('answers a burst of unread counts in two queries, each with its own count', async () => {
+    const users = await Promise.all(Array.from({ length: 6 }, () => createUser(app)));
+    await Promise.all(
+      users.map((user, index) =>
+        insertNotifications(
+          app,
+          user,
+          Array.from({ length: index + 1 }, (_, row) => ({ leida: row === 0 })),
+        ),
+      ),
+    );
+    const notifications = app.app.get(NotificationsService);
+
+    const { result, statements } = await statementsDuring('notificaciones.count-unread', () =>
+      Promise.all([...users, ...users].map((user) => notifications.countUnread(user.id))),
+    );
+
+    expect(statements).toBe(2);
+    expect(result).toEqual([0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]);
   });
 });
