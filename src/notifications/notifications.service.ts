@@ -1,11 +1,11 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { Coalescer } from '../common/coalescer';
 import { MetricsService } from '../metrics/metrics.service';
 import { User } from '../users/user.entity';
 import { runPrepared } from '../database/prepared';
 import { AfterCommit } from './after-commit';
-import { Coalescer } from '../common/coalescer';
 import { decodeCursor, encodeCursor } from './cursor';
 import { MarkReadResult, NotificacionJson, NotificacionMensajeEvent } from './events';
 import { mensajeProblem } from './mensaje';
