@@ -7,7 +7,7 @@ import type { NotificacionMensajeEvent } from '../src/notifications/events';
 import { User } from '../src/users/user.entity';
 import { bearer, ClientSocket, createUser, signToken, startApp, TestApp } from './factories';
 import { openTestDatabase } from './support/database';
-import { openSocket, RecordedSocket } from './sockets';
+import { closeSockets, openSocket } from './sockets';
 import { ServiceProcess } from './support/service-process';
 import { TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
@@ -40,7 +40,6 @@ describe('crashes and shutdowns of a service process', () => {
   let database: DataSource;
   let staff: User;
   const services: ServiceProcess[] = [];
-  const inboxes: RecordedSocket[] = [];
 
   async function start(env: Record<string, string | undefined>, options = {}) {
     const service = await ServiceProcess.start(
@@ -64,7 +63,7 @@ describe('crashes and shutdowns of a service process', () => {
   }, 30000);
 
   afterEach(async () => {
-    for (const opened of inboxes.splice(0)) opened.close();
+    closeSockets();
     await Promise.all(services.splice(0).map((service) => service.dispose()));
   });
 
@@ -78,7 +77,6 @@ describe('crashes and shutdowns of a service process', () => {
     const user = await createUser(database);
     const first = await start(env);
     const seen = await openSocket(first.url, { token: signToken(user) });
-    inboxes.push(seen);
     const before = await send(first.url, user, 'before the crash').expect(201);
     const lastSeen = (await seen.waitForMessage('before the crash')).notificacion.id;
     expect(lastSeen).toBe(before.body.ids[0]);
@@ -94,7 +92,6 @@ describe('crashes and shutdowns of a service process', () => {
       .expect(200);
     expect(list.body.notifications.map((n: { id: number }) => n.id)).toContain(id);
     const caughtUp = await openSocket(second.url, { token: signToken(user), since: lastSeen });
-    inboxes.push(caughtUp);
     expect((await caughtUp.waitForMessage('answered, then killed')).notificacion.id).toBe(id);
   }, 60000);
 

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
 import { bearer, createUser, signToken, startApp, TestApp } from './factories';
-import { openSocket, RecordedSocket } from './sockets';
+import { closeSockets, openSocket, RecordedSocket } from './sockets';
 import { assertBuilt, CLI_JS } from './support/service-process';
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -51,7 +51,6 @@ describeRedis('two instances sharing Redis', () => {
   let a: TestApp;
   let b: TestApp;
   let staff: User;
-  const inboxes: RecordedSocket[] = [];
 
   /** Sockets of `user`: `perInstance` on A, then as many on B. */
   async function socketsOf(
@@ -62,7 +61,6 @@ describeRedis('two instances sharing Redis', () => {
     const open = (app: TestApp) =>
       Promise.all(Array.from({ length: perInstance }, () => openSocket(app.url, { token })));
     const [onA, onB] = await Promise.all([open(a), open(b)]);
-    inboxes.push(...onA, ...onB);
     return { onA, onB };
   }
 
@@ -93,7 +91,7 @@ describeRedis('two instances sharing Redis', () => {
   });
 
   afterEach(() => {
-    for (const inbox of inboxes.splice(0)) inbox.close();
+    closeSockets();
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { User } from '../src/users/user.entity';
 import { bearer, createUser, signToken } from './factories';
 import { openTestDatabase } from './support/database';
-import { openSocket, RecordedSocket } from './sockets';
+import { closeSockets, openSocket } from './sockets';
 import { ServiceProcess } from './support/service-process';
 import { TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
@@ -29,7 +29,6 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
   let service: ServiceProcess;
   let user: User;
   let staff: User;
-  const inboxes: RecordedSocket[] = [];
 
   function expectAlive(): void {
     if (!service.isRunning) throw new Error(`the service died:\n${service.output().slice(-3000)}`);
@@ -44,7 +43,7 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
   });
 
   afterEach(() => {
-    for (const opened of inboxes.splice(0)) opened.close();
+    closeSockets();
   });
 
   afterAll(async () => {
@@ -74,7 +73,6 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
   it('answers 503 in Nest shape while the database is cut, keeps sockets up, and recovers by itself', async () => {
     const token = signToken(user);
     const socket = await openSocket(service.url, { token });
-    inboxes.push(socket);
     await request(service.url).get('/notifications/api/list/').set(bearer(token)).expect(200);
 
     proxy.cut();

@@ -5,7 +5,7 @@ import { User } from '../src/users/user.entity';
 import { bearer, createUser, signToken } from './factories';
 import { openTestDatabase } from './support/database';
 import { ReconnectingClient } from './support/reconnecting-client';
-import { openSocket, RecordedSocket } from './sockets';
+import { closeSockets, openSocket, track } from './sockets';
 import { RedisServer, redisServerAvailable } from './support/redis-server';
 import { ServiceProcess } from './support/service-process';
 import { settleWithin, waitFor } from './support/wait';
@@ -27,7 +27,6 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
   let a: ServiceProcess;
   let b: ServiceProcess;
   let staff: User;
-  const inboxes: Array<RecordedSocket | ReconnectingClient> = [];
 
   function expectAlive(): void {
     for (const service of [a, b]) {
@@ -105,7 +104,7 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
   }, 30000);
 
   afterEach(() => {
-    for (const opened of inboxes.splice(0)) opened.close();
+    closeSockets();
   });
 
   afterAll(async () => {
@@ -123,7 +122,7 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
     [a, b] = await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)]);
     const user = await createUser(database);
     const onB = new ReconnectingClient(b.url, signToken(user));
-    inboxes.push(onB);
+    track(onB.socket);
     await onB.connected();
 
     expect(await health(a)).toEqual({ status: 503, redis: 'down' });
@@ -152,7 +151,7 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
   it('survives Redis dying mid-run, keeps storing, and resumes live delivery within 5 s of its return', async () => {
     const user = await createUser(database);
     const onB = new ReconnectingClient(b.url, signToken(user));
-    inboxes.push(onB);
+    track(onB.socket);
     await onB.connected();
     const before = await send(a, user, `before the outage ${randomUUID()}`);
     await waitFor('live delivery across instances', () => onB.has(before.body.ids[0]));
@@ -190,7 +189,6 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
 
     // A client that connects afresh with the last id it saw gets the same.
     const fresh = await openSocket(b.url, { token: signToken(user), since: before.body.ids[0] });
-    inboxes.push(fresh);
     await waitFor('the catch-up of a new client', () =>
       missed.every((id) => fresh.ids().includes(id)),
     );

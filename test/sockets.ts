@@ -147,11 +147,7 @@ const opened = new Set<ClientSocket>();
 export async function openSocket(
   url: string,
   auth: Record<string, unknown> | undefined,
-  options: {
-    extraHeaders?: Record<string, string>;
-    query?: Record<string, string>;
-    timeoutMs?: number;
-  } = {},
+  options: Omit<NonNullable<Parameters<typeof connectSocket>[2]>, 'prepare'> = {},
 ): Promise<RecordedSocket> {
   let recorded: RecordedSocket | undefined;
   await connectSocket(url, auth, {

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/common/free-port';
 import { info } from './log';
 import { ROOT, SERVICE_ENTRY, benchFile } from './paths';
 
@@ -44,18 +44,6 @@ const STOP_TIMEOUT_MS = 10_000;
 const OUTPUT_LINES = 80;
 
 const running = new Set<ChildProcess>();
-
-/** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Extra node flags for the service (e.g. `--cpu-prof --cpu-prof-dir=profiles`). */
 function serviceNodeFlags(): { flags: string[]; profiling: boolean } {

@@ -8,11 +8,11 @@ import {
   chownSync,
   statSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { freePort } from '../common/free-port';
 
 const run = promisify(execFile);
 
@@ -78,17 +78,6 @@ function runningPostmaster(pgData: string): Owner | undefined {
   const [pid, , , port] = readFileSync(lockFile, 'utf8').split('\n');
   const owner = { pid: Number(pid), port: Number(port) };
   return Number.isInteger(owner.pid) && owner.pid > 0 && isAlive(owner.pid) ? owner : undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** PostgreSQL refuses to run as root: run its binaries as the `postgres` system user, creating it once. */

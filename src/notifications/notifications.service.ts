@@ -347,10 +347,7 @@ export class NotificationsService {
     return row.count;
   }
 
-  /**
-   * One INSERT for a batch of single notifications (any users, any messages). Answers, per
-   * input and in order, its row, or undefined when its user is unknown or inactive.
-   */
+  /** The unread count of each of these users, in the same order: one query for many callers. */
   private async countUnreadOf(userIds: number[]): Promise<number[]> {
     const rows = await runPrepared<{ count: number }>(
       this.dataSource,
@@ -361,6 +358,10 @@ export class NotificationsService {
     return rows.map((row) => row.count);
   }
 
+  /**
+   * One INSERT for a batch of single notifications (any users, any messages). Answers, per
+   * input and in order, its row, or undefined when its user is unknown or inactive.
+   */
   private async insertSingles(batch: Single[]): Promise<Array<CreatedRow | undefined>> {
     let rows: CreatedRow[];
     try {

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { freePort, waitFor } from './wait';
+import { freePort } from '../../src/common/free-port';
+import { waitFor } from './wait';
 
 const BINARY = 'redis-server';
 

@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-
 /**
  * Polls `probe` until it returns something other than `undefined`/`false`, and returns that.
  * Rejects after `timeoutMs` naming `what`, with the probe's last error if it threw.
@@ -24,18 +22,6 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-}
-
-/** A TCP port that was free a moment ago on the loopback address. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves when `promise` settles or `timeoutMs` passes, whichever is first; never rejects. */
