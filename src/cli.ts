@@ -1,6 +1,5 @@
 import { ConsoleLogger, HttpException, INestApplicationContext, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Emitter } from '@socket.io/redis-emitter';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { TokenVerifier } from './auth/token-verifier';
@@ -9,15 +8,13 @@ import { AppConfig, ConfigError, loadConfig } from './config/configuration';
 import { dataSourceOptions, EMBEDDED_DATABASE, runMigrations } from './database/data-source';
 import { progressBar, seed } from './demo/seed';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
-import { NotificationsPublisher } from './notifications/notifications.publisher';
 import { NotificationsService } from './notifications/notifications.service';
-import { RedisService } from './redis/redis.service';
 import { UsersService } from './users/users.service';
 
 const USAGE = `usage: npm run -s cli -- <command>
   user:create <username> [--staff]   create an active user
   token <username> [--ttl <seconds>] print a signed JWT for that user (default ttl 3600)
-  notify <username> <mensaje...>     store a notification and deliver it live (with REDIS_URL)
+  notify <username> <mensaje...>     store a notification; a running server delivers it live
   purge [--days N]                   delete notifications older than N days (default RETENTION_DAYS)
   migrate                            apply pending migrations
   seed [--users 50] [--notifications 5000] [--days 14]
@@ -105,12 +102,6 @@ async function main(argv: string[]): Promise<string> {
     case 'notify': {
       if (rest.length < 2) throw new UsageError('notify takes a username and a message');
       return withContext(async (app) => {
-        const redis = app.get(RedisService);
-        const connections = redis.connections();
-        if (connections) {
-          await redis.ready();
-          app.get(NotificationsPublisher, { strict: false }).attach(new Emitter(connections.pub));
-        }
         const user = await app.get(UsersService).getByUsername(rest[0]);
         const created = await app
           .get(NotificationsService)

@@ -14,6 +14,7 @@ import {
   sendHttp,
   track,
 } from './sockets';
+import { outboxDrained } from './support/delivery';
 
 // The project-level testTimeout in jest.config.js is not applied by jest; set it here.
 jest.setTimeout(30_000);
@@ -41,9 +42,11 @@ describe('Socket.IO gateway', () => {
   afterAll(() => app.close());
 
   /** Creates notifications for `user` one by one (distinct ids in creation order). */
+  /** Stores and waits until pushed, so a socket opened next gets them replayed, not twice. */
   async function notify(user: User, ...mensajes: string[]): Promise<number[]> {
     const ids: number[] = [];
     for (const mensaje of mensajes) ids.push((await service.notificarUsuario(user, mensaje)).id);
+    await outboxDrained(app.dataSource);
     return ids;
   }
 

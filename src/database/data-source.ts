@@ -1,5 +1,6 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { InitialSchema1764115200000 } from '../../migrations/1764115200000-initial-schema';
+import { DeliveryOutbox1764979200000 } from '../../migrations/1764979200000-delivery-outbox';
 import { Notificacion } from '../notifications/notificacion.entity';
 import { User } from '../users/user.entity';
 
@@ -16,7 +17,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     url,
     entities: [User, Notificacion],
     // Listed, not globbed, so the same list works from compiled JS and from TS under jest.
-    migrations: [InitialSchema1764115200000],
+    migrations: [InitialSchema1764115200000, DeliveryOutbox1764979200000],
     synchronize: false,
     migrationsRun: false,
     applicationName: 'notificaciones',

@@ -20,9 +20,10 @@ function depthOf(runner: QueryRunner): number {
 }
 
 /**
- * Runs work after the caller's transaction commits, and drops it on rollback: emits must never
- * announce a row that was rolled back. TypeORM has no per-transaction hook, but subscribers hear
- * every commit and rollback together with the query runner that did it.
+ * Runs work after the caller's transaction commits, and drops it on rollback: the delivery leader
+ * is rung once the outbox row is visible (a ring after a rollback would only be wasted, since a
+ * rolled-back outbox row never exists). TypeORM has no per-transaction hook, but subscribers
+ * hear every commit and rollback together with the query runner that did it.
  */
 @Injectable()
 export class AfterCommit implements EntitySubscriberInterface {
@@ -42,21 +43,6 @@ export class AfterCommit implements EntitySubscriberInterface {
     const queue = this.pending.get(runner) ?? [];
     queue.push({ depth: depthOf(runner), task });
     this.pending.set(runner, queue);
-  }
-
-  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
-    const runner = event.queryRunner;
-    if (depthOf(runner) !== 1 || !this.pending.has(runner)) return;
-    // A statement failed and the caller carried on: PostgreSQL answers this COMMIT with a
-    // ROLLBACK, yet TypeORM reports a commit. Only a probe tells: pg's transaction status may
-    // not have caught up with the failure yet. On the driver's client, so TypeORM logs nothing.
-    const client = (await runner.connect()) as { query(sql: string): Promise<unknown> };
-    try {
-      await client.query('SELECT 1');
-    } catch {
-      // Aborted (or the connection is gone, and the COMMIT fails anyway): never emit.
-      this.pending.delete(runner);
-    }
   }
 
   afterTransactionCommit(event: TransactionCommitEvent): void {

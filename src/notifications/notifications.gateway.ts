@@ -115,13 +115,18 @@ export class NotificationsGateway
     try {
       socket.emit('unread_count', { unread_count: await this.notifications.countUnread(user.id) });
       if (since !== undefined) {
-        for (const notificacion of await this.notifications.listSince(user.id, since)) {
+        const { notifications, replayed, complete } = await this.notifications.catchUp(
+          user.id,
+          since,
+        );
+        for (const notificacion of notifications) {
           socket.emit('notificacion_mensaje', {
             type: 'notificacion_mensaje',
             message: notificacion.mensaje,
             notificacion,
           });
         }
+        socket.emit('catch_up', { replayed, complete });
       }
     } catch (error) {
       // The socket stays up: live delivery still works and the client can list.

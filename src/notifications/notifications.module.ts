@@ -3,6 +3,9 @@ import { AuthModule } from '../auth/auth.module';
 import { LimitsModule } from '../limits/limits.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { AfterCommit } from './after-commit';
+import { DeliveryLeader } from './delivery/delivery-leader';
+import { Doorbell } from './delivery/doorbell';
+import { OutboxRepository } from './delivery/outbox.repository';
 import { NotificationsController } from './notifications.controller';
 import { NotificationsGateway } from './notifications.gateway';
 import { NotificationsPublisher } from './notifications.publisher';
@@ -17,6 +20,9 @@ import { RetentionJob } from './retention.job';
     NotificationsService,
     NotificationsPublisher,
     AfterCommit,
+    OutboxRepository,
+    DeliveryLeader,
+    Doorbell,
     NotificationsGateway,
     RetentionJob,
   ],

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { MetricsService } from '../metrics/metrics.service';
 import { ServerToClientEvents } from './events';
 
-/** Anything that can emit to a room: the Socket.IO server, or the Redis emitter the CLI uses. */
+/** Anything that can emit to a room: the Socket.IO server (with the Redis adapter when configured). */
 export interface RoomEmitter {
   to(room: string): { emit(event: string, ...args: unknown[]): unknown };
 }
@@ -20,9 +20,14 @@ export class NotificationsPublisher {
 
   constructor(private readonly metrics: MetricsService) {}
 
-  /** Called once by whoever owns the way out (the gateway, or the CLI's Redis emitter). */
+  /** Called once by whoever owns the way out: the gateway. */
   attach(target: RoomEmitter): void {
     this.target = target;
+  }
+
+  /** Whether this process has sockets to emit to (a server does, the command line does not). */
+  get isAttached(): boolean {
+    return this.target !== undefined;
   }
 
   /** Emits an event to every socket of the user, on every instance when Redis joins them. */

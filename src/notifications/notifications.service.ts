@@ -7,11 +7,12 @@ import { User } from '../users/user.entity';
 import { runPrepared } from '../database/prepared';
 import { AfterCommit } from './after-commit';
 import { decodeCursor, encodeCursor } from './cursor';
-import { MarkReadResult, NotificacionJson, NotificacionMensajeEvent } from './events';
+import { Doorbell } from './delivery/doorbell';
+import { OUTBOX_OF_INSERTED, OutboxRepository } from './delivery/outbox.repository';
+import { CatchUpEvent, MarkReadResult, NotificacionJson } from './events';
 import { mensajeProblem } from './mensaje';
 import { Notificacion } from './notificacion.entity';
 import { COUNT_UNREAD_SQL, listSql, listStatementName, markReadSql } from './notifications.sql';
-import { NotificationsPublisher } from './notifications.publisher';
 
 export interface NotifyOptions {
   /** A manager inside the caller's transaction: the row joins it, the emit waits for its commit. */
@@ -40,8 +41,6 @@ const SINGLES_PER_INSERT = 500;
 /** Unread counts (socket handshakes) in flight at once, and users per counting query. */
 const COUNTS_IN_FLIGHT = 1;
 const COUNTS_PER_QUERY = 500;
-/** Emits done in one event-loop turn; a larger fan-out is spread over several turns. */
-const EMITS_PER_TURN = 500;
 const FOREIGN_KEY_VIOLATION = '23503';
 
 interface Row {
@@ -98,14 +97,6 @@ export function toJson(
   };
 }
 
-function messageEvent(notificacion: Notificacion): NotificacionMensajeEvent {
-  return {
-    type: 'notificacion_mensaje',
-    message: notificacion.mensaje,
-    notificacion: toJson(notificacion),
-  };
-}
-
 function assertMensaje(mensaje: string): void {
   const problem = mensajeProblem(mensaje);
   if (problem) throw new BadRequestException(problem);
@@ -123,9 +114,6 @@ interface Single {
 /** The only reader and writer of notifications. */
 @Injectable()
 export class NotificationsService {
-  /** Emits waiting for their turn behind a large fan-out, oldest first. */
-  private readonly emitQueue: Notificacion[] = [];
-
   /**
    * Single notifications outside a caller's transaction (the common case: one order update for
    * one user) share INSERTs: under load one statement and one commit carry many, each still
@@ -146,7 +134,8 @@ export class NotificationsService {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly publisher: NotificationsPublisher,
+    private readonly outbox: OutboxRepository,
+    private readonly doorbell: Doorbell,
     private readonly afterCommit: AfterCommit,
     private readonly metrics: MetricsService,
   ) {}
@@ -183,7 +172,7 @@ export class NotificationsService {
       const row = await this.singles.run({ userId: ids[0], mensaje });
       if (!row) throw new BadRequestException(`unknown or inactive usuarios: ${ids[0]}`);
       const created = [toEntity(row, users.get(ids[0]) ?? userOf(row))];
-      this.emitCreated(created);
+      this.announce(created.length);
       return created;
     }
     let rows: CreatedRow[];
@@ -199,7 +188,7 @@ export class NotificationsService {
            SELECT id, $2 FROM unnest($1::int[]) AS t(id)
            WHERE (SELECT count(*) FROM found) = cardinality($1::int[])
            RETURNING ${RETURNED}
-         )
+         ), ${OUTBOX_OF_INSERTED}
          SELECT i.*, f.username, f.is_staff FROM inserted i JOIN found f ON f.id = i.usuario_id`,
         [ids, mensaje],
       );
@@ -218,7 +207,7 @@ export class NotificationsService {
       const row = byUser.get(id)!;
       return toEntity(row, users.get(id) ?? userOf(row));
     });
-    this.afterCommit.run(opts.manager, () => this.emitCreated(created));
+    this.afterCommit.run(opts.manager, () => this.announce(created.length));
     return created;
   }
 
@@ -233,13 +222,13 @@ export class NotificationsService {
          INSERT INTO notificaciones (usuario_id, mensaje)
          SELECT id, $1 FROM staff ORDER BY id
          RETURNING ${RETURNED}
-       )
+       ), ${OUTBOX_OF_INSERTED}
        SELECT i.*, s.username, s.is_staff FROM inserted i JOIN staff s ON s.id = i.usuario_id
        ORDER BY i.usuario_id`,
       [mensaje],
     );
     const created = rows.map((row) => toEntity(row, userOf(row)));
-    this.afterCommit.run(opts.manager, () => this.emitCreated(created));
+    this.afterCommit.run(opts.manager, () => this.announce(created.length));
     return created;
   }
 
@@ -276,28 +265,34 @@ export class NotificationsService {
 
   /**
    * Marks the user's notifications read: those ids (others' ids are ignored), or all when `ids`
-   * is empty. Then tells every socket of the user the new unread count.
+   * is empty. The delivery leader then tells every socket of the user the new unread count.
    */
   async markRead(userId: number, ids: number[]): Promise<MarkReadResult> {
     const [row] = await this.dataSource.query<Array<{ updated: number; unread: number }>>(
       markReadSql(ids.length > 0),
       ids.length > 0 ? [userId, ids] : [userId],
     );
-    const result = { updated: row.updated, unread_count: Math.max(0, row.unread - row.updated) };
-    this.publisher.toUser(userId, 'unread_count', { unread_count: result.unread_count });
-    return result;
+    // Counts go out only from the leader, recounted after this commit, in one order for all
+    // instances: concurrent mark-reads cannot leave a socket showing a stale count last.
+    this.doorbell.ring();
+    return { updated: row.updated, unread_count: Math.max(0, row.unread - row.updated) };
   }
 
-  /** The user's notifications with an id above `sinceId`, oldest first, at most `CATCH_UP_LIMIT`. */
-  async listSince(userId: number, sinceId: number): Promise<NotificacionJson[]> {
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT ${RETURNED} FROM notificaciones
-       WHERE usuario_id = $1 AND id > $2
-       ORDER BY id
-       LIMIT ${CATCH_UP_LIMIT}`,
-      [userId, sinceId],
-    );
-    return rows.map((row) => toJson(toEntity(row)));
+  /**
+   * What a client that holds notification `since` may have missed (every later id, and every
+   * earlier one delivered after it), in the order delivered live, at most `CATCH_UP_LIMIT`.
+   */
+  async catchUp(
+    userId: number,
+    since: number,
+  ): Promise<{ notifications: NotificacionJson[] } & CatchUpEvent> {
+    const rows = await this.outbox.missedSince(userId, since, CATCH_UP_LIMIT + 1);
+    const notifications = rows.slice(0, CATCH_UP_LIMIT).map((row) => toJson(row));
+    return {
+      notifications,
+      replayed: notifications.length,
+      complete: rows.length <= CATCH_UP_LIMIT,
+    };
   }
 
   /** Deletes notifications older than `days` days, in batches; returns how many. */
@@ -376,7 +371,7 @@ export class NotificationsService {
            FROM wanted w JOIN users u ON u.id = w.usuario_id AND u.is_active
            ORDER BY w.ord
            RETURNING ${RETURNED}
-         )
+         ), ${OUTBOX_OF_INSERTED}
          SELECT i.*, u.username, u.is_staff
          FROM inserted i JOIN users u ON u.id = i.usuario_id
          ORDER BY i.id`,
@@ -413,29 +408,9 @@ export class NotificationsService {
     return (manager ?? this.dataSource.manager).query<T[]>(sql, params);
   }
 
-  private emitCreated(created: Notificacion[]): void {
-    this.metrics.notificationsCreated(created.length);
-    if (this.emitQueue.length === 0 && created.length <= EMITS_PER_TURN) {
-      created.forEach((notificacion) => this.emitOne(notificacion));
-      return;
-    }
-    // A fan-out of thousands encodes a packet per user: in slices, one per event-loop turn, so
-    // the caller's 201 and other requests are not held up behind all of them. Later emits
-    // queue behind it, so every user still gets their notifications in the order created.
-    for (const notificacion of created) this.emitQueue.push(notificacion);
-    if (this.emitQueue.length === created.length) setImmediate(() => this.drainEmits());
-  }
-
-  private drainEmits(): void {
-    this.emitQueue.splice(0, EMITS_PER_TURN).forEach((notificacion) => this.emitOne(notificacion));
-    if (this.emitQueue.length > 0) setImmediate(() => this.drainEmits());
-  }
-
-  private emitOne(notificacion: Notificacion): void {
-    this.publisher.toUser(
-      notificacion.usuarioId,
-      'notificacion_mensaje',
-      messageEvent(notificacion),
-    );
+  /** Counts what was stored and wakes the delivery leader, which pushes it. */
+  private announce(count: number): void {
+    this.metrics.notificationsCreated(count);
+    this.doorbell.ring();
   }
 }

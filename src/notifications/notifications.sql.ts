@@ -1,3 +1,5 @@
+import { OUTBOX_RECOUNT_OF_USER } from './delivery/outbox.repository';
+
 // The statements of NotificationsService's hot paths, in one place so that the benchmark's raw
 // baselines (and the EXPLAIN it records) run exactly the SQL the service runs.
 
@@ -44,14 +46,15 @@ export const COUNT_UNREAD_SQL = `SELECT (SELECT count(*)::int FROM notificacione
 /**
  * Marks `$1`'s unread notifications read: those with an id in `$2` (a bigint array) when
  * `onlyIds`, else all. Answers how many changed and how many were unread before; the count sees
- * the snapshot from before the UPDATE, so the unread left is the difference.
+ * the snapshot from before the UPDATE, so the unread left is the difference. Adds an outbox row
+ * in the same statement: the delivery leader recounts once it commits and tells every socket.
  */
 export function markReadSql(onlyIds: boolean): string {
   return `WITH updated AS (
          UPDATE notificaciones SET leida = true
          WHERE usuario_id = $1 AND NOT leida ${onlyIds ? 'AND id = ANY($2::bigint[])' : ''}
          RETURNING 1
-       )
+       ), ${OUTBOX_RECOUNT_OF_USER}
        SELECT (SELECT count(*) FROM updated)::int AS updated,
               (SELECT count(*) FROM notificaciones WHERE usuario_id = $1 AND NOT leida)::int AS unread`;
 }

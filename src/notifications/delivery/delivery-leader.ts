@@ -1,0 +1,212 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Client, ClientConfig, Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { NotificationsPublisher } from '../notifications.publisher';
+import { DeliveredRow, OutboxRepository, ROWS_PER_SLICE } from './outbox.repository';
+
+/** The channel commits ring the leader on (LISTEN/NOTIFY). */
+export const DOORBELL_CHANNEL = 'entregas';
+
+/** Any two values, so long as no other code on the same database takes this advisory lock. */
+const LEADER_LOCK: [number, number] = [0x6e6f7466, 2];
+/** How often an instance that does not lead tries to, and waits after losing the lead. */
+const RETRY_MS = 1000;
+/** The leader reads the outbox this often even unrung: a creator may die before it rings. */
+const POLL_MS = 500;
+/**
+ * PostgreSQL ends the leader's session (and with it the lock) after this long without a
+ * statement: a leader that stalls (a frozen process, a connection whose packets go nowhere)
+ * hands over within seconds. It polls far more often than this while it is alive.
+ */
+const IDLE_SESSION_MS = 3000;
+/** Every wait on the leader's connection is bounded, so a stall ends its lead, never freezes it. */
+const STATEMENT_MS = 5000;
+
+const delay = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+function messageOf(row: DeliveredRow) {
+  return {
+    type: 'notificacion_mensaje' as const,
+    message: row.mensaje,
+    notificacion: {
+      id: row.id,
+      mensaje: row.mensaje,
+      leida: row.leida,
+      fecha: row.fecha.toISOString(),
+    },
+  };
+}
+
+/**
+ * The one publisher of a database's notifications and unread counts. Exactly one process emits,
+ * in one order, so catch-up can tell what went out after what: the instance that holds a
+ * session advisory lock on a connection of its own. It drains the outbox each time it is rung
+ * (see Doorbell) and every POLL_MS; the others try to take over every RETRY_MS, which they can
+ * as soon as the leader's session ends (killed, stalled, or its connection failed).
+ */
+@Injectable()
+export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(DeliveryLeader.name);
+  private connection?: Client;
+  private leading = false;
+  private stopped = false;
+  private draining = false;
+  private rungWhileDraining = false;
+  /** Outbox rows published, deleted by the next read. */
+  private published: number[] = [];
+  /** The highest notification id committed at the previous read (see OutboxRepository.read). */
+  private floor = 0;
+  /** Ends the current lead with its reason. */
+  private lose?: (error: Error) => void;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: OutboxRepository,
+    private readonly publisher: NotificationsPublisher,
+  ) {}
+
+  /** Whether this instance publishes now (a commit here can then wake it without a NOTIFY). */
+  get isLeading(): boolean {
+    return this.leading;
+  }
+
+  onApplicationBootstrap(): void {
+    // Only a process that owns the sockets (the gateway attached the server) publishes: the
+    // command line stores, rings, and leaves the pushing to a server.
+    if (!this.publisher.isAttached) return;
+    void this.compete();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.lose?.(new Error('shutting down'));
+    await this.connection?.end().catch(() => undefined);
+  }
+
+  /** Drains the outbox now (when leading): something committed. */
+  wake(): void {
+    if (!this.leading) return;
+    if (this.draining) {
+      this.rungWhileDraining = true;
+      return;
+    }
+    void this.drain();
+  }
+
+  private async compete(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.lead();
+      } catch {
+        // Not connected, or the lead ended (lead() says why): try again.
+      }
+      this.leading = false;
+      this.lose = undefined;
+      const connection = this.connection;
+      this.connection = undefined;
+      // Ending the session releases the lock, so another instance can take over at once.
+      await connection?.end().catch(() => undefined);
+      if (!this.stopped) await delay(RETRY_MS);
+    }
+  }
+
+  /** Connects, waits for the lock, then leads until the connection fails or shutdown. */
+  private async lead(): Promise<void> {
+    const pool = (this.dataSource.driver as PostgresDriver).master as Pool & {
+      options: ClientConfig;
+    };
+    const connection = new Client({
+      ...pool.options,
+      statement_timeout: STATEMENT_MS,
+      query_timeout: STATEMENT_MS,
+      keepAlive: true,
+    });
+    this.connection = connection;
+    const lost = new Promise<never>((_, reject) => {
+      this.lose = reject;
+      connection.on('error', reject);
+      connection.on('end', () => reject(new Error('connection ended')));
+    });
+    // Keep the promise handled while it is not awaited yet.
+    lost.catch(() => undefined);
+    const until = <T>(work: Promise<T>): Promise<T> => Promise.race([work, lost]);
+
+    await until(connection.connect());
+    for (;;) {
+      if (this.stopped) return;
+      const { rows } = await until(
+        connection.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_lock($1, $2) AS locked',
+          LEADER_LOCK,
+        ),
+      );
+      if (rows[0].locked) break;
+      await until(delay(RETRY_MS));
+    }
+    await until(connection.query(`SET idle_session_timeout = ${IDLE_SESSION_MS}`));
+    connection.on('notification', () => this.wake());
+    await until(connection.query(`LISTEN ${DOORBELL_CHANNEL}`));
+    this.floor = await until(this.outbox.highestIssued(connection));
+    this.published = [];
+    this.leading = true;
+    this.logger.log('leading delivery');
+    const poll = setInterval(() => this.wake(), POLL_MS);
+    try {
+      this.wake();
+      await lost;
+    } catch (error) {
+      if (!this.stopped) this.logger.warn(`stopped leading delivery: ${(error as Error).message}`);
+      throw error;
+    } finally {
+      clearInterval(poll);
+      this.leading = false;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      do {
+        this.rungWhileDraining = false;
+        while (this.leading && (await this.publishNext())) {
+          // Until a read finds nothing: that read also deleted what was published.
+        }
+      } while (this.rungWhileDraining && this.leading);
+    } catch (error) {
+      this.lose?.(error as Error);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** One read of the outbox, published; false when there was nothing to publish. */
+  private async publishNext(): Promise<boolean> {
+    const connection = this.connection!;
+    const batch = await this.outbox.read(connection, this.published, this.floor);
+    this.floor = Math.max(this.floor, batch.newest ?? 0);
+    this.published = batch.entries;
+    if (batch.entries.length === 0) return false;
+    if (batch.rows) this.publish(batch.rows);
+    else {
+      // A large fan-out: a slice at a time, so memory stays bounded whatever its size.
+      for (let start = 0; start < batch.notificaciones.length; start += ROWS_PER_SLICE) {
+        const slice = batch.notificaciones.slice(start, start + ROWS_PER_SLICE);
+        this.publish(await this.outbox.load(connection, slice));
+      }
+    }
+    for (const [userId, unread] of batch.counts) {
+      if (this.leading) this.publisher.toUser(userId, 'unread_count', { unread_count: unread });
+    }
+    return true;
+  }
+
+  private publish(rows: DeliveredRow[]): void {
+    // A lead lost meanwhile (another instance may publish these already): stay silent.
+    if (!this.leading) return;
+    for (const row of rows)
+      this.publisher.toUser(row.usuario_id, 'notificacion_mensaje', messageOf(row));
+  }
+}

@@ -1,0 +1,207 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+/** Anything that runs a parameterised statement: the leader's own connection, or the pool. */
+export interface Queryable {
+  query<T>(text: string, values?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+/** A notification row as the leader publishes it and catch-up replays it. */
+export interface DeliveredRow {
+  id: number;
+  usuario_id: number;
+  mensaje: string;
+  leida: boolean;
+  fecha: Date;
+}
+
+/** What one read of the outbox hands the leader. */
+export interface OutboxBatch {
+  /** The outbox rows read, to delete once published. */
+  entries: number[];
+  /** Every notification id they carry, ascending. */
+  notificaciones: number[];
+  /** The notifications themselves, ascending, when few enough to come with the read. */
+  rows: DeliveredRow[] | null;
+  /** The unread count of every user a change named, from this read's snapshot. */
+  counts: Array<[userId: number, unread: number]>;
+  /** The highest committed notification id in this read's snapshot. */
+  newest: number | null;
+}
+
+/**
+ * SQL fragment for the CTE list of a statement that inserted notifications into `inserted`: one
+ * outbox row carrying their ids, in the same statement, so it commits or rolls back with them.
+ */
+export const OUTBOX_OF_INSERTED = `outbox AS (
+           INSERT INTO entregas_pendientes (notificaciones)
+           SELECT array_agg(id) FROM inserted HAVING count(*) > 0
+         )`;
+
+/** SQL fragment for the CTE list of a statement that changed `$1`'s unread count. */
+export const OUTBOX_RECOUNT_OF_USER = `outbox AS (
+           INSERT INTO entregas_pendientes (recuentos) VALUES (ARRAY[$1::int])
+         )`;
+
+/** The most outbox rows one read takes; a longer backlog is read in several. */
+export const ENTRIES_PER_READ = 100;
+/** The most notifications held in memory at once (a fan-out of 10,000 goes out in slices). */
+export const ROWS_PER_SLICE = 1000;
+
+const ROW_COLUMNS = 'id, usuario_id, mensaje, leida, fecha';
+
+/**
+ * One read of the outbox by the leader, in one snapshot and one round trip:
+ * - deletes the rows of the previous read (`$1`), now published (dying before that only means
+ *   the next leader publishes them again: a duplicate, never a loss);
+ * - reads the oldest rows, at most `$2`;
+ * - records as late (`entregas_tardias`, committed when the statement returns, so before any of
+ *   them is published) every notification that something with a higher id may have committed
+ *   or gone out before. Its watermark bounds every id that did: `$3` (the highest id committed
+ *   at the previous read, and so everything published until now), the highest id of every
+ *   *other* row of this read (a statement's own ids commit together and go out in id order),
+ *   and, when more rows wait beyond this read, the highest id committed now;
+ * - counts the unread of every user a change named (the change is visible: its outbox row is);
+ * - returns the notifications themselves when there are at most `$4`.
+ */
+const READ_SQL = `WITH gone AS (
+    DELETE FROM entregas_pendientes WHERE id = ANY($1::bigint[])
+  ), fetched AS (
+    SELECT id, notificaciones, recuentos FROM entregas_pendientes
+    WHERE id <> ALL($1::bigint[])
+    ORDER BY id
+    LIMIT $2::int + 1
+  ), batch AS (
+    SELECT id, coalesce(notificaciones, '{}') AS notificaciones, recuentos,
+           (SELECT max(x) FROM unnest(notificaciones) AS x) AS top
+    FROM fetched
+    ORDER BY id
+    LIMIT $2::int
+  ), snapshot AS (
+    SELECT (SELECT max(id) FROM notificaciones) AS newest,
+           (SELECT count(*) FROM fetched) > $2::int AS more
+  ), marked AS (
+    SELECT b.notificaciones,
+           greatest($3::bigint,
+                    max(b.top) OVER (ORDER BY b.id ROWS BETWEEN UNBOUNDED PRECEDING
+                                     AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW),
+                    CASE WHEN s.more THEN s.newest END) AS watermark
+    FROM batch b CROSS JOIN snapshot s
+  ), late AS (
+    INSERT INTO entregas_tardias (notificacion_id, usuario_id, watermark)
+    SELECT n.id, n.usuario_id, m.watermark
+    FROM marked m CROSS JOIN LATERAL unnest(m.notificaciones) AS l(id)
+    JOIN notificaciones n ON n.id = l.id
+    WHERE l.id < m.watermark
+    ORDER BY n.id
+    ON CONFLICT (notificacion_id)
+      DO UPDATE SET watermark = greatest(entregas_tardias.watermark, excluded.watermark)
+    RETURNING 1
+  ), ids AS (
+    SELECT DISTINCT unnest(notificaciones) AS id FROM batch
+  )
+  SELECT s.newest,
+         (SELECT count(*) FROM late)::int AS late,
+         (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM batch) AS entries,
+         (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM ids) AS notificaciones,
+         CASE WHEN (SELECT count(*) FROM ids) <= $4::int THEN
+           (SELECT coalesce(json_agg(json_build_object(
+                     'id', n.id, 'usuario_id', n.usuario_id, 'mensaje', n.mensaje,
+                     'leida', n.leida, 'fecha', n.fecha) ORDER BY n.id), '[]')
+            FROM notificaciones n WHERE n.id IN (SELECT id FROM ids))
+         END AS rows,
+         (SELECT coalesce(json_agg(json_build_array(u.id,
+                   (SELECT count(*) FROM notificaciones
+                    WHERE usuario_id = u.id AND NOT leida))), '[]')
+          FROM (SELECT DISTINCT unnest(recuentos) AS id FROM batch) u) AS counts
+  FROM snapshot s`;
+
+/**
+ * What a reconnecting client may have missed, in the order it went out live, at most `$3`:
+ * the user's rows with an id above `$2`, and those at or below it delivered (or committed)
+ * after it (a late row whose watermark is at least `$2`). A late row goes out right after the
+ * row whose id is its watermark, late rows among themselves in the order recorded.
+ */
+const CATCH_UP_SQL = `SELECT ${ROW_COLUMNS} FROM (
+    SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha,
+           coalesce(t.watermark, n.id) AS position, coalesce(t.orden, 0) AS orden
+    FROM (SELECT * FROM notificaciones WHERE usuario_id = $1 AND id > $2
+          ORDER BY id LIMIT $3) n
+    LEFT JOIN entregas_tardias t ON t.notificacion_id = n.id
+    UNION ALL
+    SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, t.watermark, t.orden
+    FROM entregas_tardias t JOIN notificaciones n ON n.id = t.notificacion_id
+    WHERE t.usuario_id = $1 AND t.watermark >= $2 AND t.notificacion_id <= $2
+  ) missed
+  ORDER BY position, orden
+  LIMIT $3`;
+
+interface ReadRow {
+  newest: string | null;
+  late: number;
+  entries: string[];
+  notificaciones: string[];
+  rows: Array<Omit<DeliveredRow, 'fecha'> & { fecha: string }> | null;
+  counts: Array<[number, number]>;
+}
+
+/** The SQL of delivery: the leader's outbox reads, its lock, and catch-up. */
+@Injectable()
+export class OutboxRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Deletes the previous read's rows and reads the next batch (see READ_SQL). */
+  async read(
+    connection: Queryable,
+    published: readonly number[],
+    floor: number,
+  ): Promise<OutboxBatch> {
+    const {
+      rows: [row],
+    } = await connection.query<ReadRow>(READ_SQL, [
+      published,
+      ENTRIES_PER_READ,
+      floor,
+      ROWS_PER_SLICE,
+    ]);
+    return {
+      entries: row.entries.map(Number),
+      notificaciones: row.notificaciones.map(Number),
+      rows: row.rows?.map((item) => ({ ...item, fecha: new Date(item.fecha) })) ?? null,
+      counts: row.counts,
+      newest: row.newest === null ? null : Number(row.newest),
+    };
+  }
+
+  /** These notifications (those still there), ascending. */
+  async load(connection: Queryable, ids: readonly number[]): Promise<DeliveredRow[]> {
+    const { rows } = await connection.query<Omit<DeliveredRow, 'id'> & { id: string }>(
+      `SELECT ${ROW_COLUMNS} FROM notificaciones WHERE id = ANY($1::bigint[]) ORDER BY id`,
+      [ids],
+    );
+    return rows.map((row) => ({ ...row, id: Number(row.id) }));
+  }
+
+  /**
+   * The highest notification id ever handed out: a new leader cannot know what the previous one
+   * published, nor what is still in flight, so it counts all of it as gone out already.
+   */
+  async highestIssued(connection: Queryable): Promise<number> {
+    const { rows } = await connection.query<{ last: string | null }>(
+      `SELECT greatest((SELECT max(id) FROM notificaciones),
+                       pg_sequence_last_value(
+                         pg_get_serial_sequence('notificaciones', 'id')::regclass)) AS last`,
+    );
+    return Number(rows[0].last ?? 0);
+  }
+
+  /** What a client that holds `since` may have missed, oldest first, at most `limit`. */
+  async missedSince(userId: number, since: number, limit: number): Promise<DeliveredRow[]> {
+    const rows = await this.dataSource.query<Array<Omit<DeliveredRow, 'id'> & { id: string }>>(
+      CATCH_UP_SQL,
+      [userId, since, limit],
+    );
+    return rows.map((row) => ({ ...row, id: Number(row.id) }));
+  }
+}
