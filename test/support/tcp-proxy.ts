@@ -10,6 +10,8 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private cutOff = false;
   private holding = false;
+  private holdingReplies = false;
+  private replyMarker?: Buffer;
   /** Data (or, as null, the end of the stream) waiting while held, in order. */
   private held: Array<{ to: Socket; chunk: Buffer | null }> = [];
 
@@ -50,6 +52,23 @@ export class TcpProxy {
     this.holding = true;
   }
 
+  /**
+   * Forwards requests but keeps every reply until `release()`: the server does the work (a
+   * statement runs and commits) while the client hears nothing, as when a reply is lost.
+   */
+  holdReplies(): void {
+    this.holdingReplies = true;
+  }
+
+  /**
+   * Like `holdReplies()`, from the moment a request carrying `marker` goes through (that
+   * request included): a statement with that text runs, and nothing the server says from then
+   * on, on any connection, reaches the client.
+   */
+  holdRepliesAfter(marker: string): void {
+    this.replyMarker = Buffer.from(marker);
+  }
+
   /** How many bytes are waiting to be forwarded while held. */
   get heldBytes(): number {
     return this.held.reduce((sum, { chunk }) => sum + (chunk?.length ?? 0), 0);
@@ -58,6 +77,8 @@ export class TcpProxy {
   /** Forwards what was held, in order, and everything from now on. */
   release(): void {
     this.holding = false;
+    this.holdingReplies = false;
+    this.replyMarker = undefined;
     for (const { to, chunk } of this.held.splice(0)) {
       if (to.destroyed) continue;
       if (chunk === null) to.end();
@@ -81,13 +102,17 @@ export class TcpProxy {
       return;
     }
     const upstream = createConnection(this.target);
-    for (const [from, to] of [
-      [client, upstream],
-      [upstream, client],
+    for (const [from, to, isReply] of [
+      [client, upstream, false],
+      [upstream, client, true],
     ] as const) {
       this.sockets.add(from);
       const forward = (chunk: Buffer | null): void => {
-        if (this.holding) this.held.push({ to, chunk });
+        if (!isReply && chunk && this.replyMarker && chunk.includes(this.replyMarker)) {
+          this.holdingReplies = true;
+          this.replyMarker = undefined;
+        }
+        if (this.holding || (isReply && this.holdingReplies)) this.held.push({ to, chunk });
         else if (chunk === null) to.end();
         else to.write(chunk);
       };

@@ -1,0 +1,120 @@
+import { DataSource } from 'typeorm';
+import { User } from '../src/users/user.entity';
+import { bearer, createUser, signToken } from './factories';
+import { closeSockets, openSocket, RecordedSocket } from './sockets';
+import { openTestDatabase } from './support/database';
+import { ServiceProcess } from './support/service-process';
+import { TcpProxy } from './support/tcp-proxy';
+import { waitFor } from './support/wait';
+
+jest.setTimeout(90_000);
+
+const redisUrl = process.env.TEST_REDIS_URL;
+const describeRedis = redisUrl ? describe : describe.skip;
+
+function throughProxy(proxy: TcpProxy): string {
+  const url = new URL(process.env.DATABASE_URL!);
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return url.toString();
+}
+
+/** Two service processes on one database and one Redis; B reaches PostgreSQL through a proxy. */
+describeRedis('delivery across instances, with real faults', () => {
+  let database: DataSource;
+  let proxy: TcpProxy;
+  let staff: User;
+
+  const env = (databaseUrl: string) => ({
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    JWT_SECRET: process.env.JWT_SECRET,
+    HTTP_RATE_LIMIT_PER_MINUTE: '0',
+  });
+
+  /** Starts the leader first (it leads once it says so), then the other instance. */
+  async function startPair(leaderBehindProxy: boolean) {
+    const direct = process.env.DATABASE_URL!;
+    const proxied = throughProxy(proxy);
+    const first = await ServiceProcess.start(env(leaderBehindProxy ? proxied : direct));
+    await first.waitForOutput(/leading delivery/);
+    const second = await ServiceProcess.start(env(leaderBehindProxy ? direct : proxied));
+    return leaderBehindProxy ? { a: second, b: first } : { a: first, b: second };
+  }
+
+  function send(service: ServiceProcess, user: User, mensaje: string): Promise<Response> {
+    return fetch(`${service.url}/notifications/api/send/`, {
+      method: 'POST',
+      headers: { ...bearer(signToken(staff)), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ usuarios: [user.id], mensaje }),
+    });
+  }
+
+  /** The id of the stored notification with this message, once it is committed. */
+  function committed(mensaje: string): Promise<number> {
+    return waitFor(`"${mensaje}" to commit`, async () => {
+      const rows = await database.query<Array<{ id: string }>>(
+        'SELECT id FROM notificaciones WHERE mensaje = $1',
+        [mensaje],
+      );
+      return rows.length > 0 ? Number(rows[0].id) : undefined;
+    });
+  }
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    const target = new URL(process.env.DATABASE_URL!);
+    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    staff = await createUser(database, { staff: true });
+  });
+
+  afterEach(async () => {
+    closeSockets();
+    proxy.release();
+    await ServiceProcess.disposeAll();
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await database?.destroy();
+  });
+
+  it('replays a notification that committed on a stalled instance after a later one went out', async () => {
+    const { a, b } = await startPair(false);
+    const user = await createUser(database);
+    const token = signToken(user);
+    const client = await openSocket(a.url, { token });
+
+    // B stores a notification (the lower id) and hears nothing back: its reply is held.
+    proxy.holdRepliesAfter('stored by B, reply held');
+    const stalled = send(b, user, 'stored by B, reply held');
+    const early = await committed('stored by B, reply held');
+    // A stores and delivers a later one; the client holds it, then leaves.
+    const response = await send(a, user, 'stored by A');
+    const later = ((await response.json()) as { ids: number[] }).ids[0];
+    expect(early).toBeLessThan(later);
+    await client.waitForMessage(later);
+    client.close();
+    proxy.release();
+    expect((await stalled).status).toBe(201);
+
+    const back = await openSocket(a.url, { token, since: later });
+    await back.waitFor('catch_up');
+    const received = [...client.ids(), ...back.ids()];
+    expect(received).toContain(early);
+  });
+
+  it('pushes a committed notification within 5 s when the instance that stored it is killed', async () => {
+    // B leads and stores; its replies are held, so it cannot push before it dies.
+    const { a, b } = await startPair(true);
+    const user = await createUser(database);
+    const client: RecordedSocket = await openSocket(a.url, { token: signToken(user) });
+    proxy.holdRepliesAfter('stored by B, then B died');
+    void send(b, user, 'stored by B, then B died').catch(() => undefined);
+    const id = await committed('stored by B, then B died');
+    expect(client.ids()).not.toContain(id);
+    await b.stop('SIGKILL');
+    await client.waitForMessage(id, 5000);
+    await a.waitForOutput(/leading delivery/);
+  });
+});
