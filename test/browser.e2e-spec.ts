@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import request from 'supertest';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, signToken, startApp, TestApp } from './factories';
+import { bearer, createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
 
 // Debian's chromium package; no browser download (playwright-core ships none).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -162,6 +162,24 @@ describeWithChromium('demo inbox in a real browser', () => {
     await first.screenshot({ path: join(ARTIFACTS, 'inbox-read.png') });
 
     expect(pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('lists again when a catch-up could not replay everything missed', async () => {
+    const page = await open();
+    await page.locator('#status[data-state=live]').waitFor({ timeout: WAIT_MS });
+    await page.evaluate(() => (globalThis as unknown as DemoWindow).demoInbox.socket.disconnect());
+    await page.locator('#status[data-state=reconnecting]').waitFor({ timeout: WAIT_MS });
+    // More than a catch-up replays (1,000): the server says so, and the inbox lists afresh.
+    const newest = 'La última de 1.005 mientras no estabas';
+    await insertNotifications(app, user, [
+      ...Array.from({ length: 1004 }, (_, index) => ({ mensaje: `Aviso ${index + 1}` })),
+      { mensaje: newest },
+    ]);
+    await page.evaluate(() => (globalThis as unknown as DemoWindow).demoInbox.socket.connect());
+    await eventually('listed again, newest first', async () => (await itemTexts(page))[0], newest);
+    await eventually('only the first page shown', () => items(page).count(), 10);
+    expect(pageErrors).toEqual([]);
+    await page.close();
   }, 90_000);
 
   it('asks for a token in production with DEMO_ENABLED, and works with a pasted one', async () => {

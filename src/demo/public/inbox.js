@@ -157,6 +157,15 @@
     setUnread(page.unread_count);
   }
 
+  async function relist() {
+    resetInbox();
+    try {
+      await loadPage();
+    } catch (error) {
+      setStatus(`No se pudo cargar la bandeja: ${error.message}`, 'off');
+    }
+  }
+
   async function markRead(ids) {
     try {
       const result = await api('/notifications/api/mark-read/', { method: 'POST', body: { ids } });
@@ -227,6 +236,10 @@
       setStatus('Reconectando…', 'reconnecting');
     });
     socket.on('unread_count', ({ unread_count }) => setUnread(unread_count));
+    // More were missed than a catch-up replays: the list is the truth, so show it afresh.
+    socket.on('catch_up', ({ complete }) => {
+      if (!complete) void relist();
+    });
     socket.on('notificacion_mensaje', ({ notificacion }) => {
       if (addNotification(notificacion, 'top') && !notificacion.leida) {
         setUnread(state.unread + 1);
