@@ -8,6 +8,7 @@ import {
   startApp,
   TestApp,
 } from './factories';
+import { outboxDrained } from './support/delivery';
 import { waitFor } from './support/wait';
 
 /** The value of one sample (`name{labels} value`) in a Prometheus text exposition. */
@@ -61,6 +62,8 @@ describe('metrics', () => {
         mensaje: 'Stock bajo: quedan 2 kg de tomate',
       })
       .expect(201);
+    // The delivery leader emits once the send committed.
+    await outboxDrained(app.dataSource);
 
     const after = await scrape();
     expect(sample(after, 'notificaciones_created_total')).toBe(created + 2);
@@ -79,6 +82,7 @@ describe('metrics', () => {
       .set(bearer(signToken(user)))
       .send({ ids: [] })
       .expect(200);
+    await outboxDrained(app.dataSource);
     expect(await count()).toBe(before + 1);
   });
 
