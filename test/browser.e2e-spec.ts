@@ -73,7 +73,8 @@ describeWithChromium('demo inbox in a real browser', () => {
   };
 
   beforeAll(async () => {
-    app = await startApp();
+    // The production app below shares this database: one instance pushes for both, via Redis.
+    app = await startApp({ REDIS_URL: process.env.TEST_REDIS_URL || undefined });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
     context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
     // A staff demo user of its own (each run has a fresh database), so the picker lists it and
@@ -184,6 +185,7 @@ describeWithChromium('demo inbox in a real browser', () => {
 
   it('asks for a token in production with DEMO_ENABLED, and works with a pasted one', async () => {
     const production = await startApp({
+      REDIS_URL: process.env.TEST_REDIS_URL || undefined,
       NODE_ENV: 'production',
       DEMO_ENABLED: 'true',
       JWT_SECRET: process.env.JWT_SECRET,

@@ -107,7 +107,8 @@ describe('crashes and shutdowns of a service process', () => {
         host: target.hostname,
         port: Number(target.port || 5432),
       });
-      other = await startApp();
+      // Two instances on one database: one of them pushes for both, through their shared Redis.
+      other = await startApp({ REDIS_URL: process.env.TEST_REDIS_URL || undefined });
     });
 
     afterAll(async () => {
@@ -122,7 +123,10 @@ describe('crashes and shutdowns of a service process', () => {
       const url = new URL(process.env.DATABASE_URL!);
       url.hostname = '127.0.0.1';
       url.port = String(databaseProxy.port);
-      const service = await start({ DATABASE_URL: url.toString() });
+      const service = await start({
+        DATABASE_URL: url.toString(),
+        REDIS_URL: process.env.TEST_REDIS_URL || undefined,
+      });
       // A load balancer in front, so the client can be sent to the other instance.
       balancer = await TcpProxy.start({ host: '127.0.0.1', port: service.port });
 
