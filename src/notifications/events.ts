@@ -19,6 +19,12 @@ export interface UnreadCountEvent {
   unread_count: number;
 }
 
+/** After a catch-up: how many were replayed, and whether that was all (else the client lists). */
+export interface CatchUpEvent {
+  replayed: number;
+  complete: boolean;
+}
+
 export interface MarkReadResult {
   updated: number;
   unread_count: number;
@@ -31,6 +37,7 @@ export interface MarkReadRequest {
 export interface ServerToClientEvents {
   notificacion_mensaje: (event: NotificacionMensajeEvent) => void;
   unread_count: (event: UnreadCountEvent) => void;
+  catch_up: (event: CatchUpEvent) => void;
 }
 
 export interface ClientToServerEvents {

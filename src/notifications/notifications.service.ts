@@ -2,6 +2,7 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Coalescer } from '../common/coalescer';
+import { Admission } from '../limits/admission';
 import { MetricsService } from '../metrics/metrics.service';
 import { User } from '../users/user.entity';
 import { runPrepared } from '../database/prepared';
@@ -10,7 +11,13 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { MarkReadResult, NotificacionJson, NotificacionMensajeEvent } from './events';
 import { mensajeProblem } from './mensaje';
 import { Notificacion } from './notificacion.entity';
-import { COUNT_UNREAD_SQL, listSql, listStatementName, markReadSql } from './notifications.sql';
+import {
+  CATCH_UP_SQL,
+  COUNT_UNREAD_SQL,
+  listSql,
+  listStatementName,
+  markReadSql,
+} from './notifications.sql';
 import { NotificationsPublisher } from './notifications.publisher';
 
 export interface NotifyOptions {
@@ -24,6 +31,12 @@ export interface ListOptions {
   unread?: boolean;
 }
 
+/** What a reconnecting client is replayed, and whether that was everything pending. */
+export interface CatchUp {
+  notifications: NotificacionJson[];
+  complete: boolean;
+}
+
 export interface NotificationPage {
   notifications: NotificacionJson[];
   unread_count: number;
@@ -32,6 +45,12 @@ export interface NotificationPage {
 
 /** The most rows a reconnecting client is replayed; past that it lists. */
 export const CATCH_UP_LIMIT = 1000;
+/** The most `mensaje` bytes one catch-up replays (the first row always goes, whatever its size). */
+export const CATCH_UP_BYTES = 1024 * 1024;
+/** Catch-ups running at once on this instance; more wait, and past the queue replay nothing. */
+export const CATCH_UPS_IN_FLIGHT = 4;
+const CATCH_UPS_WAITING = 1000;
+const CATCH_UP_WAIT_MS = 10_000;
 
 const PURGE_BATCH = 5000;
 /** Single notifications in flight at once, and the most rows one coalesced INSERT carries. */
@@ -42,6 +61,14 @@ const COUNTS_IN_FLIGHT = 1;
 const COUNTS_PER_QUERY = 500;
 /** Emits done in one event-loop turn; a larger fan-out is spread over several turns. */
 const EMITS_PER_TURN = 500;
+/**
+ * Recipients of fan-outs in flight at once, from their INSERT until their emits are handed to
+ * Socket.IO (two maximal sends); fan-outs past it wait, at most `FAN_OUTS_WAITING` of them for
+ * at most `FAN_OUT_WAIT_MS`, and past that are refused with a 503 and `Retry-After`.
+ */
+export const FAN_OUT_RECIPIENTS = 20_000;
+export const FAN_OUTS_WAITING = 64;
+const FAN_OUT_WAIT_MS = 10_000;
 const FOREIGN_KEY_VIOLATION = '23503';
 
 interface Row {
@@ -52,8 +79,11 @@ interface Row {
   fecha: Date;
 }
 
-/** A new row with its user, so its string form names the user even when given only an id. */
-interface CreatedRow extends Row {
+/**
+ * A new row with its user, so its string form names the user even when given only an id.
+ * Without its `mensaje`: the caller has it, and a fan-out would bring it back once per row.
+ */
+interface CreatedRow extends Omit<Row, 'mensaje'> {
   username: string;
   is_staff: boolean;
 }
@@ -63,7 +93,7 @@ interface ListRow extends Row {
   position: string;
 }
 
-const RETURNED = 'id, usuario_id, mensaje, leida, fecha';
+const RETURNED = 'id, usuario_id, leida, fecha';
 
 /** The users a created row belongs to: they passed the `is_active` check of the INSERT. */
 function userOf(row: CreatedRow): User {
@@ -75,12 +105,12 @@ function userOf(row: CreatedRow): User {
   });
 }
 
-function toEntity(row: Row, user?: User): Notificacion {
+function toEntity(row: Omit<Row, 'mensaje'>, mensaje: string, user?: User): Notificacion {
   return Object.assign(new Notificacion(), {
     id: Number(row.id),
     usuarioId: row.usuario_id,
     usuario: user,
-    mensaje: row.mensaje,
+    mensaje,
     leida: row.leida,
     fecha: row.fecha,
   });
@@ -123,8 +153,30 @@ interface Single {
 /** The only reader and writer of notifications. */
 @Injectable()
 export class NotificationsService {
-  /** Emits waiting for their turn behind a large fan-out, oldest first. */
+  /**
+   * Emits waiting for their turn behind a large fan-out, oldest first. Each holds a unit of
+   * `fanOuts`, so new fan-outs wait while it is long: it is bounded by FAN_OUT_RECIPIENTS plus
+   * what committed transactions and single notifications add meanwhile.
+   */
   private readonly emitQueue: Notificacion[] = [];
+
+  /** Bounds the memory of concurrent fan-outs: see FAN_OUT_RECIPIENTS. */
+  private readonly fanOuts = new Admission({
+    capacity: FAN_OUT_RECIPIENTS,
+    maxWaiting: FAN_OUTS_WAITING,
+    maxWaitMs: FAN_OUT_WAIT_MS,
+    busyMessage: 'too many notifications being sent at once, try again shortly',
+    retryAfterSeconds: 5,
+  });
+
+  /** Bounds the memory of catch-ups: a reconnect storm replays a few at a time. */
+  private readonly catchUps = new Admission({
+    capacity: CATCH_UPS_IN_FLIGHT,
+    maxWaiting: CATCH_UPS_WAITING,
+    maxWaitMs: CATCH_UP_WAIT_MS,
+    busyMessage: 'too many catch-ups at once',
+    retryAfterSeconds: 5,
+  });
 
   /**
    * Single notifications outside a caller's transaction (the common case: one order update for
@@ -182,15 +234,58 @@ export class NotificationsService {
     if (ids.length === 1 && opts.manager === undefined) {
       const row = await this.singles.run({ userId: ids[0], mensaje });
       if (!row) throw new BadRequestException(`unknown or inactive usuarios: ${ids[0]}`);
-      const created = [toEntity(row, users.get(ids[0]) ?? userOf(row))];
+      const created = [toEntity(row, mensaje, users.get(ids[0]) ?? userOf(row))];
       this.emitCreated(created);
       return created;
     }
+    await this.fanOuts.acquire(ids.length);
+    try {
+      return await this.insertFanOut(ids, users, mensaje, opts.manager);
+    } finally {
+      this.fanOuts.release(ids.length);
+    }
+  }
+
+  /** Stores and emits one notification for every active staff user (none is fine). */
+  async notificarStaff(mensaje: string, opts: NotifyOptions = {}): Promise<Notificacion[]> {
+    assertMensaje(mensaje);
+    // How many staff there are is known only once stored: the emits take the rest on commit.
+    await this.fanOuts.acquire(1);
+    try {
+      const rows = await this.query<CreatedRow>(
+        opts.manager,
+        `WITH staff AS (
+           SELECT id, username, is_staff FROM users WHERE is_staff AND is_active
+         ), inserted AS (
+           INSERT INTO notificaciones (usuario_id, mensaje)
+           SELECT id, $1 FROM staff ORDER BY id
+           RETURNING ${RETURNED}
+         )
+         SELECT i.*, s.username, s.is_staff FROM inserted i JOIN staff s ON s.id = i.usuario_id
+         ORDER BY i.usuario_id`,
+        [mensaje],
+      );
+      const created = rows.map((row) => toEntity(row, mensaje, userOf(row)));
+      this.afterCommit.run(opts.manager, () => this.emitCreated(created));
+      return created;
+    } finally {
+      this.fanOuts.release(1);
+    }
+  }
+
+  /** The INSERT of `notificarUsuarios` for several users (or in a caller's transaction). */
+  private async insertFanOut(
+    ids: number[],
+    users: Map<number, User | undefined>,
+    mensaje: string,
+    manager: EntityManager | undefined,
+  ): Promise<Notificacion[]> {
     let rows: CreatedRow[];
+    let failed = false;
     try {
       // The count guard makes the INSERT all-or-nothing without a transaction of our own.
       rows = await this.query<CreatedRow>(
-        opts.manager,
+        manager,
         // No ordering work: callers get their rows by user id, and the ids are distinct.
         `WITH found AS (
            SELECT id, username, is_staff FROM users WHERE id = ANY($1::int[]) AND is_active
@@ -205,41 +300,22 @@ export class NotificationsService {
       );
     } catch (error) {
       // A user deleted between the check and the insert.
-      if (isForeignKeyViolation(error)) rows = [];
-      else throw error;
+      if (!isForeignKeyViolation(error)) throw error;
+      rows = [];
+      failed = true;
     }
     if (rows.length !== ids.length) {
-      throw new BadRequestException(
-        `unknown or inactive usuarios: ${(await this.missingUsers(ids)).join(', ')}`,
-      );
+      // Asked on the caller's transaction, which may have changed users itself, so the ids
+      // named are those its INSERT refused; unless the INSERT failed, which aborted it.
+      const missing = await this.missingUsers(failed ? undefined : manager, ids);
+      throw new BadRequestException(`unknown or inactive usuarios: ${missing.join(', ')}`);
     }
     const byUser = new Map(rows.map((row) => [row.usuario_id, row]));
     const created = ids.map((id) => {
       const row = byUser.get(id)!;
-      return toEntity(row, users.get(id) ?? userOf(row));
+      return toEntity(row, mensaje, users.get(id) ?? userOf(row));
     });
-    this.afterCommit.run(opts.manager, () => this.emitCreated(created));
-    return created;
-  }
-
-  /** Stores and emits one notification for every active staff user (none is fine). */
-  async notificarStaff(mensaje: string, opts: NotifyOptions = {}): Promise<Notificacion[]> {
-    assertMensaje(mensaje);
-    const rows = await this.query<CreatedRow>(
-      opts.manager,
-      `WITH staff AS (
-         SELECT id, username, is_staff FROM users WHERE is_staff AND is_active
-       ), inserted AS (
-         INSERT INTO notificaciones (usuario_id, mensaje)
-         SELECT id, $1 FROM staff ORDER BY id
-         RETURNING ${RETURNED}
-       )
-       SELECT i.*, s.username, s.is_staff FROM inserted i JOIN staff s ON s.id = i.usuario_id
-       ORDER BY i.usuario_id`,
-      [mensaje],
-    );
-    const created = rows.map((row) => toEntity(row, userOf(row)));
-    this.afterCommit.run(opts.manager, () => this.emitCreated(created));
+    this.afterCommit.run(manager, () => this.emitCreated(created));
     return created;
   }
 
@@ -260,7 +336,7 @@ export class NotificationsService {
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
     return {
-      notifications: page.map((row) => toJson(toEntity(row))),
+      notifications: page.map((row) => toJson(toEntity(row, row.mensaje))),
       unread_count: unreadCount,
       next_cursor:
         rows.length > options.limit && last
@@ -288,16 +364,35 @@ export class NotificationsService {
     return result;
   }
 
-  /** The user's notifications with an id above `sinceId`, oldest first, at most `CATCH_UP_LIMIT`. */
-  async listSince(userId: number, sinceId: number): Promise<NotificacionJson[]> {
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT ${RETURNED} FROM notificaciones
-       WHERE usuario_id = $1 AND id > $2
-       ORDER BY id
-       LIMIT ${CATCH_UP_LIMIT}`,
-      [userId, sinceId],
-    );
-    return rows.map((row) => toJson(toEntity(row)));
+  /**
+   * The user's notifications with an id above `sinceId`, oldest first: at most `CATCH_UP_LIMIT`
+   * of them and `CATCH_UP_BYTES` of text, `complete` when that was all. When too many catch-ups
+   * are running already, none (and not complete): the client lists instead.
+   */
+  async catchUp(userId: number, sinceId: number): Promise<CatchUp> {
+    try {
+      await this.catchUps.acquire(1);
+    } catch {
+      return { notifications: [], complete: false };
+    }
+    try {
+      const rows = await runPrepared<
+        Omit<Row, 'usuario_id' | 'mensaje'> & { mensaje: string | null }
+      >(this.dataSource, 'notificaciones.catch-up', CATCH_UP_SQL, [
+        userId,
+        sinceId,
+        CATCH_UP_LIMIT,
+        CATCH_UP_BYTES,
+      ]);
+      const notifications: NotificacionJson[] = [];
+      for (const row of rows.slice(0, CATCH_UP_LIMIT)) {
+        if (row.mensaje === null) break;
+        notifications.push(toJson({ ...row, id: Number(row.id), mensaje: row.mensaje }));
+      }
+      return { notifications, complete: notifications.length === rows.length };
+    } finally {
+      this.catchUps.release(1);
+    }
   }
 
   /** Deletes notifications older than `days` days, in batches; returns how many. */
@@ -396,8 +491,9 @@ export class NotificationsService {
     );
   }
 
-  private async missingUsers(ids: number[]): Promise<number[]> {
-    const rows = await this.dataSource.query<Array<{ id: number }>>(
+  private async missingUsers(manager: EntityManager | undefined, ids: number[]): Promise<number[]> {
+    const rows = await this.query<{ id: number }>(
+      manager,
       'SELECT id FROM users WHERE id = ANY($1::int[]) AND is_active',
       [ids],
     );
@@ -419,15 +515,19 @@ export class NotificationsService {
       created.forEach((notificacion) => this.emitOne(notificacion));
       return;
     }
-    // A fan-out of thousands encodes a packet per user: in slices, one per event-loop turn, so
-    // the caller's 201 and other requests are not held up behind all of them. Later emits
+    // A fan-out of thousands may encode a packet per user: in slices, one per event-loop turn,
+    // so the caller's 201 and other requests are not held up behind all of them. Later emits
     // queue behind it, so every user still gets their notifications in the order created.
+    // Committed, so it cannot wait: it takes its room, and new fan-outs wait for it instead.
+    this.fanOuts.take(created.length);
     for (const notificacion of created) this.emitQueue.push(notificacion);
     if (this.emitQueue.length === created.length) setImmediate(() => this.drainEmits());
   }
 
   private drainEmits(): void {
-    this.emitQueue.splice(0, EMITS_PER_TURN).forEach((notificacion) => this.emitOne(notificacion));
+    const slice = this.emitQueue.splice(0, EMITS_PER_TURN);
+    slice.forEach((notificacion) => this.emitOne(notificacion));
+    this.fanOuts.release(slice.length);
     if (this.emitQueue.length > 0) setImmediate(() => this.drainEmits());
   }
 

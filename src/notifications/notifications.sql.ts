@@ -42,6 +42,21 @@ export const COUNT_UNREAD_SQL = `SELECT (SELECT count(*)::int FROM notificacione
        ORDER BY u.ord`;
 
 /**
+ * `$1`'s notifications with an id above `$2`, oldest first: the first `$3` + 1 of them (one
+ * more than a catch-up replays, to know whether more follow), each with its `mensaje` only while
+ * the sizes of the ones before it stay under `$4` bytes (so the first always has it), `null`
+ * past that: rows past the budget cost neither reading nor sending their text.
+ */
+export const CATCH_UP_SQL = `SELECT id, leida, fecha, CASE WHEN before < $4 THEN mensaje END AS mensaje
+       FROM (SELECT id, mensaje, leida, fecha,
+                    sum(octet_length(mensaje)) OVER (ORDER BY id) - octet_length(mensaje) AS before
+             FROM notificaciones
+             WHERE usuario_id = $1 AND id > $2
+             ORDER BY id
+             LIMIT $3 + 1) AS pending
+       ORDER BY id`;
+
+/**
  * Marks `$1`'s unread notifications read: those with an id in `$2` (a bigint array) when
  * `onlyIds`, else all. Answers how many changed and how many were unread before; the count sees
  * the snapshot from before the UPDATE, so the unread left is the difference.
