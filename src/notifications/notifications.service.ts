@@ -56,8 +56,8 @@ const PURGE_BATCH = 5000;
 /** Single notifications in flight at once, and the most rows one coalesced INSERT carries. */
 const SINGLES_IN_FLIGHT = 2;
 const SINGLES_PER_INSERT = 500;
-/** Unread counts (socket handshakes) in flight at once, and users per counting query. */
-const COUNTS_IN_FLIGHT = 1;
+/** Unread counts (handshakes, lists) in flight at once, and users per counting query. */
+const COUNTS_IN_FLIGHT = 2;
 const COUNTS_PER_QUERY = 500;
 /** Emits done in one event-loop turn; a larger fan-out is spread over several turns. */
 const EMITS_PER_TURN = 500;
@@ -189,11 +189,16 @@ export class NotificationsService {
     SINGLES_PER_INSERT,
   );
 
-  /** Every socket handshake counts its user's unread: concurrent counts share a query. */
+  /**
+   * Every socket handshake and every list counts its user's unread: concurrent counts share a
+   * query, and concurrent counts of one user share their row in it, so a user with a large
+   * backlog listing in a loop costs one count at a time, not one per request.
+   */
   private readonly unreadCounts = new Coalescer<number, number>(
     (userIds) => this.countUnreadOf(userIds),
     COUNTS_IN_FLIGHT,
     COUNTS_PER_QUERY,
+    (userId) => userId,
   );
 
   constructor(
@@ -325,14 +330,10 @@ export class NotificationsService {
     const params: unknown[] = [userId, options.limit + 1];
     if (after) params.push(after.fecha, after.id);
     const shape = { unread: options.unread === true, after: after !== undefined };
-    const rows = await runPrepared<ListRow & { unread_count: number }>(
-      this.dataSource,
-      listStatementName(shape),
-      listSql(shape),
-      params,
-    );
-    // Only an empty page has no row to carry the count.
-    const unreadCount = rows.length > 0 ? rows[0].unread_count : await this.countUnread(userId);
+    const [rows, unreadCount] = await Promise.all([
+      runPrepared<ListRow>(this.dataSource, listStatementName(shape), listSql(shape), params),
+      this.countUnread(userId),
+    ]);
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
     return {
