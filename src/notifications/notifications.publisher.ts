@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { Adapter } from 'socket.io-adapter';
 import { MetricsService } from '../metrics/metrics.service';
+import { RedisService } from '../redis/redis.service';
 import { ServerToClientEvents } from './events';
 
 /** Anything that can emit to a room: the Socket.IO server, or the Redis emitter the CLI uses. */
@@ -30,7 +31,20 @@ export class NotificationsPublisher {
   /** Set when nothing outside this instance hears an emit: see `localOnlyRooms`. */
   private localRooms?: ReadonlyMap<string, unknown>;
 
-  constructor(private readonly metrics: MetricsService) {}
+  constructor(
+    private readonly metrics: MetricsService,
+    @Optional() private readonly redis?: RedisService,
+  ) {}
+
+  /**
+   * Bytes of emits written to Redis but not yet taken by it (0 without Redis). Emits are fire
+   * and forget: a large fan-out paces itself on this, or it would pile up in memory faster
+   * than Redis takes it.
+   */
+  publishBacklog(): number {
+    if (!this.redis?.enabled) return 0;
+    return this.redis.connections()?.pub.stream?.writableLength ?? 0;
+  }
 
   /** Called once by whoever owns the way out (the gateway, or the CLI's Redis emitter). */
   attach(target: RoomEmitter): void {

@@ -61,6 +61,9 @@ const COUNTS_IN_FLIGHT = 2;
 const COUNTS_PER_QUERY = 500;
 /** Emits done in one event-loop turn; a larger fan-out is spread over several turns. */
 const EMITS_PER_TURN = 500;
+/** Emits written to Redis and not yet taken past which a fan-out waits a moment (bytes). */
+const PUBLISH_BACKLOG_BYTES = 4 * 1024 * 1024;
+const PUBLISH_BACKLOG_WAIT_MS = 5;
 /**
  * Recipients of fan-outs in flight at once, from their INSERT until their emits are handed to
  * Socket.IO (two maximal sends); fan-outs past it wait, at most `FAN_OUTS_WAITING` of them for
@@ -526,6 +529,10 @@ export class NotificationsService {
   }
 
   private drainEmits(): void {
+    if (this.publisher.publishBacklog() > PUBLISH_BACKLOG_BYTES) {
+      setTimeout(() => this.drainEmits(), PUBLISH_BACKLOG_WAIT_MS);
+      return;
+    }
     const slice = this.emitQueue.splice(0, EMITS_PER_TURN);
     slice.forEach((notificacion) => this.emitOne(notificacion));
     this.fanOuts.release(slice.length);
