@@ -16,6 +16,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { handshakeToken } from '../auth/handshake-token';
 import { TokenVerifier } from '../auth/token-verifier';
 import { SocketLimits } from '../limits/socket-limits';
+import { DeactivationWatcher } from './deactivation.watcher';
 import { MarkReadDto } from './dto/mark-read.dto';
 import {
   ClientToServerEvents,
@@ -68,6 +69,7 @@ export class NotificationsGateway
     private readonly publisher: NotificationsPublisher,
     private readonly metrics: MetricsService,
     private readonly limits: SocketLimits,
+    private readonly deactivation: DeactivationWatcher,
   ) {}
 
   afterInit(server: NotificationsServer): void {
@@ -105,6 +107,7 @@ export class NotificationsGateway
       );
     });
     this.limits.attach(server);
+    this.deactivation.watch(server);
   }
 
   async handleConnection(socket: NotificationsSocket): Promise<void> {

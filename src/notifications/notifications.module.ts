@@ -3,6 +3,7 @@ import { AuthModule } from '../auth/auth.module';
 import { LimitsModule } from '../limits/limits.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { AfterCommit } from './after-commit';
+import { DeactivationWatcher } from './deactivation.watcher';
 import { NotificationsController } from './notifications.controller';
 import { NotificationsGateway } from './notifications.gateway';
 import { NotificationsPublisher } from './notifications.publisher';
@@ -18,6 +19,7 @@ import { RetentionJob } from './retention.job';
     NotificationsPublisher,
     AfterCommit,
     NotificationsGateway,
+    DeactivationWatcher,
     RetentionJob,
   ],
   exports: [NotificationsService],
