@@ -4,6 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { answerClientErrors } from './common/client-errors';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/configuration';
 import { RequestLogger } from './logging/logging.module';
@@ -25,6 +26,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   // Ahead of the body parser, so requests it rejects (malformed JSON, 413) are logged and timed.
   app.use(app.get(RequestLogger).middleware, app.get(MetricsService).httpMiddleware);
   app.use(securityHeaders());
+  answerClientErrors(app.getHttpServer());
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useGlobalPipes(
     new ValidationPipe({

@@ -15,7 +15,8 @@ const USAGE = `usage: npm run -s cli -- <command>
   user:create <username> [--staff]   create an active user
   token <username> [--ttl <seconds>] print a signed JWT for that user (default ttl 3600)
   notify <username> <mensaje...>     store a notification; a running server delivers it live
-  purge [--days N]                   delete notifications older than N days (default RETENTION_DAYS)
+  purge [--days N]                   delete notifications older than N days, N >= 1 (default
+                                     RETENTION_DAYS; when that is 0, purging is off)
   migrate                            apply pending migrations
   seed [--users 50] [--notifications 5000] [--days 14]
                                      demo users (demo-gerente is staff) and realistic notifications`;
@@ -37,6 +38,23 @@ function wholeNumber(name: string, value: string | undefined, fallback: number):
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number`);
   return Number(value);
+}
+
+/** The same bound as RETENTION_DAYS: a hundred years. */
+const MAX_DAYS = 36_500;
+
+/**
+ * The age past which `purge` deletes, or undefined when purging is off. `--days` must be at
+ * least 1: 0 would mean "everything", which no reading of the retention setting asks for.
+ * Without it, RETENTION_DAYS decides, and its 0 means off, as it does for the daily job.
+ */
+function purgeDays(days: string | undefined, retentionDays: number): number | undefined {
+  if (days === undefined) return retentionDays === 0 ? undefined : retentionDays;
+  const value = wholeNumber('days', days, 0);
+  if (value < 1 || value > MAX_DAYS) {
+    throw new UsageError(`--days must be a whole number from 1 to ${MAX_DAYS}`);
+  }
+  return value;
 }
 
 async function withContext<T>(work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
@@ -116,7 +134,13 @@ async function main(argv: string[]): Promise<string> {
       });
     }
     case 'purge': {
-      const days = wholeNumber('days', values.days, config.retentionDays);
+      const days = purgeDays(values.days, config.retentionDays);
+      if (days === undefined) {
+        process.stderr.write(
+          'purging is off (RETENTION_DAYS=0): nothing deleted; pass --days N to purge anyway\n',
+        );
+        return JSON.stringify({ deleted: 0, purging: 'off' });
+      }
       return withContext(async (app) =>
         JSON.stringify({ deleted: await app.get(NotificationsService).purgeOlderThan(days) }),
       );

@@ -124,6 +124,17 @@ describe('authentication on every HTTP route', () => {
       'exp as a string',
       () => `Bearer ${handMadeToken(HS256, { sub: String(user.id), exp: String(inAnHour()) })}`,
     ],
+    [
+      // RFC 7515 §4.1.11: critical extensions the service does not understand (it knows none).
+      'a crit header',
+      () =>
+        `Bearer ${handMadeToken({ ...HS256, crit: ['b64'], b64: true }, { sub: String(user.id), exp: inAnHour() })}`,
+    ],
+    [
+      'an empty crit header',
+      () =>
+        `Bearer ${handMadeToken({ ...HS256, crit: [] }, { sub: String(user.id), exp: inAnHour() })}`,
+    ],
     ['a non-numeric sub', () => `Bearer ${signToken('abc')}`],
     ['a fractional sub', () => `Bearer ${signToken(`${user.id}.5`)}`],
     ['sub 0', () => `Bearer ${signToken(0)}`],

@@ -288,9 +288,30 @@ describe('command line', () => {
       expect(await existing(app.dataSource, ids)).toEqual(ids.slice(1));
     });
 
+    it('with RETENTION_DAYS=0 deletes nothing and says purging is off', async () => {
+      const ids = await oldAndNew();
+      await withPurgeLock(app.dataSource, async () => {
+        // Old and new alike: a purge "older than 0 days" would take every one of them.
+        await backdate(app.dataSource, ids.slice(0, 2), ANCIENT_DAYS + 1);
+        const result = await cli(['purge'], { RETENTION_DAYS: '0' });
+        expect(result.code).toBe(0);
+        expect(JSON.parse(result.stdout)).toEqual({ deleted: 0, purging: 'off' });
+        expect(result.stderr).toMatch(/purging is off \(RETENTION_DAYS=0\)/);
+      });
+      expect(await existing(app.dataSource, ids)).toEqual(ids);
+    });
+
+    it('refuses --days 0 instead of deleting everything', async () => {
+      const ids = await oldAndNew();
+      const result = await cli(['purge', '--days', '0'], { RETENTION_DAYS: '0' });
+      expectFailure(result);
+      expect(result.stderr).toMatch(/--days must be a whole number from 1/);
+      expect(await existing(app.dataSource, ids)).toEqual(ids);
+    });
+
     it('rejects a --days that is not a whole number', async () => {
       const results = await Promise.all(
-        ['abc', '-1', '1.5'].map((days) => cli(['purge', '--days', days])),
+        ['abc', '-1', '1.5', '99999999999'].map((days) => cli(['purge', '--days', days])),
       );
       for (const result of results) {
         expectFailure(result);

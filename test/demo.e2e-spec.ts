@@ -2,6 +2,8 @@ import { ForbiddenException } from '@nestjs/common';
 import request from 'supertest';
 import { DemoService } from '../src/demo/demo.service';
 import { bearer, createUser, startApp, TestApp } from './factories';
+import { listeningAddresses, nonLoopbackIPv4 } from './support/network';
+import { ServiceProcess } from './support/service-process';
 
 const production = {
   NODE_ENV: 'production',
@@ -112,5 +114,103 @@ describe('demo inbox', () => {
         expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       }
     });
+  });
+});
+
+describe('demo routes on the network (service processes)', () => {
+  const lan = nonLoopbackIPv4();
+  const database = { DATABASE_URL: process.env.DATABASE_URL, JWT_SECRET: process.env.JWT_SECRET };
+  // Headers a client sets to pass for someone else; a proxy's word is never taken for it here.
+  const spoofed = {
+    'X-Forwarded-For': '127.0.0.1',
+    'X-Real-IP': '127.0.0.1',
+    Forwarded: 'for=127.0.0.1',
+  };
+
+  beforeAll(() => {
+    if (!lan) {
+      process.stdout.write(
+        'demo routes: this machine has no non-loopback IPv4 address; the cases played from the network are skipped\n',
+      );
+    }
+  });
+  afterAll(() => ServiceProcess.disposeAll());
+
+  async function call(
+    url: string,
+    method: 'GET' | 'POST',
+    body?: object,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(url, {
+      method,
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: body && JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text.startsWith('{') ? JSON.parse(text) : {} };
+  }
+
+  it('listens on loopback only by default in development', async () => {
+    const service = await ServiceProcess.start({
+      ...database,
+      NODE_ENV: 'development',
+      HOST: undefined,
+    });
+    const bound = listeningAddresses(service.port);
+    if (bound) expect(bound).toEqual(['127.0.0.1']);
+    if (lan) {
+      await expect(fetch(`http://${lan}:${service.port}/health`)).rejects.toThrow();
+    }
+    await service.dispose();
+  });
+
+  (lan ? it : it.skip)(
+    'answers demo users and tokens to this machine only, whatever X-Forwarded-For says',
+    async () => {
+      const service = await ServiceProcess.start({
+        ...database,
+        NODE_ENV: 'development',
+        HOST: '0.0.0.0',
+      });
+      const local = service.url;
+      const remote = `http://${lan}:${service.port}`;
+
+      const listed = await call(`${local}/demo/users`, 'GET');
+      expect(listed.status).toBe(200);
+      const [first] = listed.body.users as Array<{ id: number }>;
+      expect((await call(`${local}/demo/token`, 'POST', { user_id: first.id })).status).toBe(200);
+
+      for (const headers of [{}, spoofed]) {
+        const users = await call(`${remote}/demo/users`, 'GET', undefined, headers);
+        const token = await call(`${remote}/demo/token`, 'POST', { user_id: first.id }, headers);
+        for (const refused of [users, token]) {
+          expect(refused).toEqual({
+            status: 403,
+            body: { statusCode: 403, message: expect.any(String), error: 'Forbidden' },
+          });
+        }
+      }
+      // The page itself is no secret: it falls back to asking for a token.
+      expect((await fetch(`${remote}/`)).status).toBe(200);
+      await service.dispose();
+    },
+  );
+
+  it('listens on every interface in production, without any token route', async () => {
+    const service = await ServiceProcess.start({
+      ...database,
+      NODE_ENV: 'production',
+      DEMO_ENABLED: 'true',
+      HOST: undefined,
+    });
+    const bound = listeningAddresses(service.port);
+    if (bound) expect(bound).toEqual([expect.stringMatching(/^(::|0\.0\.0\.0)$/)]);
+    for (const base of [service.url, ...(lan ? [`http://${lan}:${service.port}`] : [])]) {
+      expect((await call(`${base}/demo/users`, 'GET')).status).toBe(404);
+      expect((await call(`${base}/demo/token`, 'POST', { user_id: 1 })).status).toBe(404);
+      expect((await fetch(`${base}/`)).status).toBe(200);
+    }
+    await service.dispose();
   });
 });

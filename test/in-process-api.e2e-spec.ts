@@ -187,6 +187,17 @@ describe('in-process API (NotificationsService)', () => {
       await expectOnly(tab, user, []);
     });
 
+    it('names the ids the caller’s own transaction made inactive', async () => {
+      const kept = await createUser(app);
+      const leaving = await createUser(app);
+      const attempt = app.dataSource.transaction(async (manager) => {
+        await manager.query('UPDATE users SET is_active = false WHERE id = $1', [leaving.id]);
+        return service.notificarUsuarios([kept.id, leaving.id], 'inside', { manager });
+      });
+      await expect(attempt).rejects.toThrow(BadRequestException);
+      await expect(attempt).rejects.toThrow(`unknown or inactive usuarios: ${leaving.id}`);
+    });
+
     it('returns nothing for no users', async () => {
       await expect(service.notificarUsuarios([], 'nobody')).resolves.toEqual([]);
     });

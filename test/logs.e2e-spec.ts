@@ -88,6 +88,30 @@ describe('request logs', () => {
     expect(logged.lines.join('\n')).not.toContain(token.split('.')[2]);
   });
 
+  it.each([
+    ['token[]', (token: string) => `token[]=${token}`],
+    ['refresh_token', (token: string) => `refresh_token=${token}`],
+    ['bearer', (token: string) => `bearer=${token}`],
+    ['session', (token: string) => `session=${token}`],
+    ['a=1;token', (token: string) => `a=1;token=${token}`],
+    ['an unnamed JWT', (token: string) => token],
+  ])('never logs a token passed as %s', async (name, query) => {
+    const secret = `s3cr3t-${name.replace(/\W/g, '')}-${Date.now()}`;
+    const reqId = `param-${name.replace(/\W/g, '')}`;
+    const token = signToken(await createUser(logged));
+    // Unnamed, only a JWT's shape gives a value away.
+    const values = name === 'an unnamed JWT' ? [token] : [secret, token];
+    for (const value of values) {
+      await request(logged.url)
+        .get(`/nowhere?${query(value)}`)
+        .set('X-Request-Id', reqId)
+        .expect(404);
+    }
+    expect(logged.requests(reqId)).toHaveLength(values.length);
+    const all = logged.lines.join('\n');
+    for (const value of [secret, token, token.split('.')[2]]) expect(all).not.toContain(value);
+  });
+
   it('never logs notification text', async () => {
     const staff = await createUser(logged, { staff: true });
     const mensaje = `Gasto de 245,80 € pendiente ${Date.now()}`;

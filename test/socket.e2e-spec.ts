@@ -3,7 +3,15 @@ import request from 'supertest';
 import { NotificationsPublisher } from '../src/notifications/notifications.publisher';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
-import { bearer, connectSocket, createUser, signToken, startApp, TestApp } from './factories';
+import {
+  bearer,
+  connectSocket,
+  createUser,
+  insertNotifications,
+  signToken,
+  startApp,
+  TestApp,
+} from './factories';
 import {
   closeSockets,
   disconnection,
@@ -477,7 +485,14 @@ describe('Socket.IO gateway', () => {
       expect(Math.max(otherOne, otherTwo)).toBeGreaterThan(seen);
 
       const tab = await openSocket(app.url, { token: signToken(user), since: seen });
-      await tab.waitForCount('notificacion_mensaje', 3);
+      await expect(tab.waitFor('catch_up')).resolves.toStrictEqual({ replayed: 3, complete: true });
+      // The replay comes before catch_up says it is over.
+      expect(tab.eventNames().filter((name) => name !== 'unread_count')).toEqual([
+        'notificacion_mensaje',
+        'notificacion_mensaje',
+        'notificacion_mensaje',
+        'catch_up',
+      ]);
       // A live one afterwards arrives after the replay, and proves nothing else was queued.
       const [five] = await notify(user, 'five');
       await tab.waitForMessage(five);
@@ -509,13 +524,41 @@ describe('Socket.IO gateway', () => {
       expect(fromZero.ids()).toEqual([first, second, third]);
     });
 
-    it('replays nothing without since', async () => {
+    it('replays nothing without since, and sends no catch_up', async () => {
       const user = await createUser(app);
       await notify(user, 'old');
       const tab = await openSocket(app.url, { token: signToken(user) });
       const [fresh] = await notify(user, 'fresh');
       await tab.waitForMessage(fresh);
       expect(tab.ids()).toEqual([fresh]);
+      expect(tab.all('catch_up')).toEqual([]);
+    });
+
+    it('says complete after replaying nothing, when nothing is pending', async () => {
+      const user = await createUser(app);
+      const [last] = await notify(user, 'last');
+      const tab = await openSocket(app.url, { token: signToken(user), since: last });
+      await expect(tab.waitFor('catch_up')).resolves.toStrictEqual({ replayed: 0, complete: true });
+      expect(tab.ids()).toEqual([]);
+    });
+
+    it('stops at 1 MiB of text, the oldest first, and says more are pending', async () => {
+      const user = await createUser(app);
+      // 300 of 10,000 two-byte characters: about 5.7 MiB of text, far over one catch-up.
+      const ids = await insertNotifications(
+        app,
+        user,
+        Array.from({ length: 300 }, (_, index) => ({
+          mensaje: 'ñ'.repeat(9_990) + String(index).padStart(3, '0'),
+        })),
+      );
+      const tab = await openSocket(app.url, { token: signToken(user), since: 0 });
+      const done = await tab.waitFor('catch_up', () => true, 20_000);
+      expect(done.complete).toBe(false);
+      // Rows go whole, while the text before each stays under 1 MiB.
+      const rowBytes = Buffer.byteLength('ñ'.repeat(9_990) + '000');
+      expect(done.replayed).toBe(Math.ceil((1024 * 1024) / rowBytes));
+      expect(tab.ids()).toEqual(ids.slice(0, done.replayed));
     });
 
     it('replays at most 1000, the oldest first', async () => {
@@ -528,7 +571,10 @@ describe('Socket.IO gateway', () => {
       );
       const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b);
       const tab = await openSocket(app.url, { token: signToken(user), since: 0 });
-      await tab.waitForCount('notificacion_mensaje', 1000, 20_000);
+      await expect(tab.waitFor('catch_up', () => true, 20_000)).resolves.toStrictEqual({
+        replayed: 1000,
+        complete: false,
+      });
       const [live] = await notify(user, 'after the replay');
       await tab.waitForMessage(live);
       expect(tab.ids()).toEqual([...ids.slice(0, 1000), live]);

@@ -22,7 +22,6 @@ interface Row {
   leida: boolean;
   fecha: Date;
   position: string;
-  unread_count: number;
 }
 
 const { databaseUrl, poolSize } = workerData as Options;
@@ -43,21 +42,16 @@ const server = createServer((req, res) => {
   const respond = async () => {
     // Named (prepared once per connection), as the service's are.
     const shape = { unread: false, after: after !== undefined };
-    const list = await pool.query<Row>({
-      name: listStatementName(shape),
-      text: listSql(shape),
-      values: params,
-    });
-    const unreadCount =
-      list.rows.length > 0
-        ? list.rows[0].unread_count
-        : (
-            await pool.query<{ count: number }>({
-              name: 'count-unread',
-              text: COUNT_UNREAD_SQL,
-              values: [[userId]],
-            })
-          ).rows[0].count;
+    // The page and the count side by side, as the service asks them.
+    const [list, count] = await Promise.all([
+      pool.query<Row>({ name: listStatementName(shape), text: listSql(shape), values: params }),
+      pool.query<{ count: number }>({
+        name: 'count-unread',
+        text: COUNT_UNREAD_SQL,
+        values: [[userId]],
+      }),
+    ]);
+    const unreadCount = count.rows[0].count;
     const page = list.rows.slice(0, limit);
     const last = page.at(-1);
     return JSON.stringify({

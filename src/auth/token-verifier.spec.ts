@@ -1,5 +1,5 @@
 import { bearerToken } from './jwt-auth.guard';
-import { userIdFromSubject } from './token-verifier';
+import { hasCriticalHeader, userIdFromSubject } from './token-verifier';
 
 describe('userIdFromSubject', () => {
   it.each([
@@ -69,5 +69,21 @@ describe('bearerToken', () => {
     ['Bearerabc.def.ghi'],
   ])('finds no token in %j', (header) => {
     expect(bearerToken(header)).toBeUndefined();
+  });
+});
+
+describe('hasCriticalHeader', () => {
+  const token = (header: object) =>
+    `${Buffer.from(JSON.stringify(header)).toString('base64url')}.e30.c2ln`;
+
+  it('finds crit, whatever it lists', () => {
+    expect(hasCriticalHeader(token({ alg: 'HS256', crit: ['exp'], exp: 1 }))).toBe(true);
+    expect(hasCriticalHeader(token({ alg: 'HS256', crit: [] }))).toBe(true);
+  });
+
+  it('passes headers without crit, and leaves garbage to verification', () => {
+    expect(hasCriticalHeader(token({ alg: 'HS256', typ: 'JWT' }))).toBe(false);
+    expect(hasCriticalHeader('not-a-jwt')).toBe(false);
+    expect(hasCriticalHeader('')).toBe(false);
   });
 });

@@ -11,6 +11,20 @@ export function userIdFromSubject(sub: unknown): number | undefined {
   return id <= 2_147_483_647 ? id : undefined;
 }
 
+/**
+ * RFC 7515 §4.1.11: `crit` names header extensions a recipient must understand or else reject
+ * the token. This service understands none, and jsonwebtoken does not look at `crit`.
+ */
+export function hasCriticalHeader(token: string): boolean {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
+    return typeof header === 'object' && header !== null && 'crit' in header;
+  } catch {
+    // Not a JWT at all: verification says so.
+    return false;
+  }
+}
+
 /** What a token proved, once its signature and claims have been checked. */
 interface VerifiedToken {
   userId: number;
@@ -62,6 +76,7 @@ export class TokenVerifier {
       if (known.expiresAt > Date.now()) return known;
       this.verified.delete(token);
     }
+    if (hasCriticalHeader(token)) throw new UnauthorizedException('token has a crit header');
     let payload: { sub?: unknown; exp?: unknown };
     try {
       // Pinning the algorithm rules out `none` and key-confusion tricks.

@@ -22,7 +22,7 @@ describe('parseConfig', () => {
       demoEnabled: false,
       logLevel: 'info',
       dataDir: '.data',
-      host: undefined,
+      host: '127.0.0.1',
       httpRateLimitPerMinute: 120_000,
       socketRateLimitPerMinute: 600,
       maxSocketsPerUser: 20,
@@ -87,6 +87,17 @@ describe('parseConfig', () => {
       databaseUrl: 'postgresql://db/app',
       redisUrl: 'rediss://cache:6380',
     });
+  });
+
+  it('listens on loopback unless asked in development and test, everywhere in production', () => {
+    const production = { JWT_SECRET: 's', DATABASE_URL: 'postgres://db/app' };
+    expect(parseConfig({ NODE_ENV: 'development' }).host).toBe('127.0.0.1');
+    expect(parseConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1');
+    expect(parseConfig({ NODE_ENV: 'production', ...production }).host).toBeUndefined();
+    expect(parseConfig({ NODE_ENV: 'development', HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(parseConfig({ NODE_ENV: 'production', HOST: '10.0.0.5', ...production }).host).toBe(
+      '10.0.0.5',
+    );
   });
 
   it('ignores keys it does not know', () => {

@@ -24,7 +24,10 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** Where development state lives: the embedded PostgreSQL and the generated JWT key. */
   dataDir: string;
-  /** Interface to listen on; unset: every interface. */
+  /**
+   * Interface to listen on: `127.0.0.1` unless set in development and test (a laptop's server
+   * is not on the network unless asked), undefined (every interface) in production.
+   */
   host: string | undefined;
   /** HTTP requests per user (per client IP before authentication) per minute; 0: no limit. */
   httpRateLimitPerMinute: number;
@@ -40,6 +43,9 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, unknown>;
+
+/** Where development and test listen unless `HOST` says otherwise. */
+export const LOOPBACK_HOST = '127.0.0.1';
 
 function read(env: Env, key: string): string | undefined {
   const value = env[key];
@@ -100,9 +106,9 @@ function origins(env: Env, key: string): string[] {
     });
 }
 
-function host(env: Env, key: string): string | undefined {
+function host(env: Env, key: string, mode: NodeEnv): string | undefined {
   const text = read(env, key);
-  if (text === undefined) return undefined;
+  if (text === undefined) return mode === 'production' ? undefined : LOOPBACK_HOST;
   if (isIP(text) === 0 && !/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(text)) {
     throw new ConfigError(
       `${key} must be a host name or an IP address, like 127.0.0.1 (got "${text}")`,
@@ -140,8 +146,9 @@ function logLevel(env: Env, mode: NodeEnv): LogLevel {
 
 /** Parses and validates the environment; throws a `ConfigError` naming the first bad key. */
 export function parseConfig(env: Env): AppConfig {
+  const mode = nodeEnv(env);
   const config: AppConfig = {
-    nodeEnv: nodeEnv(env),
+    nodeEnv: mode,
     port: integer(env, 'PORT', 8000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
@@ -149,9 +156,9 @@ export function parseConfig(env: Env): AppConfig {
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     retentionDays: integer(env, 'RETENTION_DAYS', 30, 0, 36500),
     demoEnabled: boolean(env, 'DEMO_ENABLED', false),
-    logLevel: logLevel(env, nodeEnv(env)),
+    logLevel: logLevel(env, mode),
     dataDir: '.data',
-    host: host(env, 'HOST'),
+    host: host(env, 'HOST', mode),
     httpRateLimitPerMinute: integer(env, 'HTTP_RATE_LIMIT_PER_MINUTE', 120_000, 0, 10_000_000),
     socketRateLimitPerMinute: integer(env, 'SOCKET_RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
     maxSocketsPerUser: integer(env, 'MAX_SOCKETS_PER_USER', 20, 1, 100_000),

@@ -1,3 +1,5 @@
+import { isIPv4 } from 'node:net';
+
 /** Demo users are recognisable by name: the picker lists them and only they get minted tokens. */
 export const DEMO_USERNAME_PREFIX = 'demo-';
 
@@ -25,4 +27,14 @@ export interface DemoPolicy {
 export function demoPolicy(config: { nodeEnv: string; demoEnabled: boolean }): DemoPolicy {
   const production = config.nodeEnv === 'production';
   return { page: !production || config.demoEnabled, minting: !production };
+}
+
+/**
+ * True for an address of this machine's loopback interface: 127.0.0.0/8 and ::1, also as
+ * IPv4-mapped IPv6 (`::ffff:127.0.0.1`, how a dual-stack socket reports an IPv4 peer).
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const ipv4 = address.toLowerCase().replace(/^::ffff:/, '');
+  return address === '::1' || (isIPv4(ipv4) && ipv4.startsWith('127.'));
 }

@@ -1,11 +1,17 @@
-import { BadRequestException, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import {
+  BadRequestException,
+  ForbiddenException,
+  Injectable,
+  Logger,
+  OnModuleInit,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig } from '../config/configuration';
-import { demoPolicy } from './demo-users';
+import { demoPolicy, isLoopbackAddress } from './demo-users';
 import { DemoService } from './demo.service';
 
 type Handler = (req: Request) => Promise<unknown>;
@@ -17,6 +23,23 @@ function json(handler: Handler) {
   };
 }
 
+/**
+ * Lets through only requests whose TCP peer is this machine. The socket's address, never
+ * `req.ip`: with `trust proxy` that comes from X-Forwarded-For, which any client can write.
+ * Whatever `HOST` is, a development server on the network hands nobody a token.
+ */
+function loopbackOnly(req: Request, _res: Response, next: NextFunction): void {
+  if (isLoopbackAddress(req.socket.remoteAddress)) {
+    next();
+    return;
+  }
+  next(
+    new ForbiddenException(
+      'demo users and tokens are served only to this machine (open the page on localhost)',
+    ),
+  );
+}
+
 function userIdOf(body: unknown): number {
   const userId = (body as { user_id?: unknown } | undefined)?.user_id;
   if (typeof userId !== 'number' || !Number.isSafeInteger(userId) || userId < 1) {
@@ -26,9 +49,9 @@ function userIdOf(body: unknown): number {
 }
 
 /**
- * Mounts the demo page, and in development the demo-user routes, only when the policy allows:
- * disabled, they do not exist at all (404 like any unknown path), rather than existing behind a
- * check. Nest cannot add or drop controllers by configuration, and the configuration is only
+ * Mounts the demo page, and in development the demo-user routes (which answer loopback clients
+ * only), only when the policy allows: disabled, they do not exist at all (404 like any unknown
+ * path), rather than existing behind a check. Nest cannot add or drop controllers by configuration, and the configuration is only
  * known once the app is built, so the routes go straight onto the HTTP server at init, before
  * Nest's not-found and error handlers.
  */
@@ -63,10 +86,12 @@ export class DemoRoutes implements OnModuleInit {
     if (policy.minting) {
       http.get(
         '/demo/users',
+        loopbackOnly,
         json(async () => ({ users: await this.demo.list() })),
       );
       http.post(
         '/demo/token',
+        loopbackOnly,
         json(async (req) => this.demo.mint(userIdOf(req.body))),
       );
     }

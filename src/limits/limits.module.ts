@@ -1,18 +1,19 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AuthModule } from '../auth/auth.module';
 import { AppConfig } from '../config/configuration';
+import { RetryAfterInterceptor } from './retry-after.interceptor';
 import { SlidingWindowStorage } from './sliding-window-storage';
 import { SocketLimits } from './socket-limits';
 import { UserThrottlerGuard } from './user-throttler.guard';
 
 /**
- * Abuse limits: HTTP requests per user (`HTTP_RATE_LIMIT_PER_MINUTE`, a global guard), and the
- * socket limits the gateway applies. Counts live in each instance's memory: with N instances
- * behind a balancer a client can get up to N times the limit, which is fine for its purpose
- * (stopping a runaway client), and needs no shared store.
+ * Abuse limits: HTTP requests per user (`HTTP_RATE_LIMIT_PER_MINUTE`, a global guard), the
+ * socket limits the gateway applies, and `Retry-After` on work refused for load. Counts live in
+ * each instance's memory: with N instances behind a balancer a client can get up to N times the
+ * limit, which is fine for its purpose (stopping a runaway client), and needs no shared store.
  */
 @Module({
   imports: [
@@ -32,7 +33,11 @@ import { UserThrottlerGuard } from './user-throttler.guard';
       },
     }),
   ],
-  providers: [{ provide: APP_GUARD, useClass: UserThrottlerGuard }, SocketLimits],
+  providers: [
+    { provide: APP_GUARD, useClass: UserThrottlerGuard },
+    { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
+    SocketLimits,
+  ],
   exports: [SocketLimits],
 })
 export class LimitsModule {}

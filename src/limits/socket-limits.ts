@@ -1,11 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Server, Socket } from 'socket.io';
 import { AuthenticatedUser } from '../auth/authenticated-user';
+import { handshakeToken } from '../auth/handshake-token';
+import { TokenVerifier } from '../auth/token-verifier';
 import { AppConfig } from '../config/configuration';
 import { roomOf } from '../notifications/notifications.publisher';
 
 const WINDOW_MS = 60_000;
+/** The HTTP limit's throttler (LimitsModule), whose budget handshakes spend too. */
+const HTTP_THROTTLER = 'default';
 
 /**
  * A per-socket budget of incoming events, in fixed one-minute windows (as the HTTP limit). An
@@ -35,18 +40,55 @@ export function eventBudget(
 }
 
 /**
- * The Socket.IO side of the abuse limits: sockets per user (`MAX_SOCKETS_PER_USER`, counted on
- * this instance: the count across instances would need a shared store for little gain) and
- * events per socket (`SOCKET_RATE_LIMIT_PER_MINUTE`).
+ * The Socket.IO side of the abuse limits: handshakes (`HTTP_RATE_LIMIT_PER_MINUTE`, one budget
+ * with HTTP requests), sockets per user (`MAX_SOCKETS_PER_USER`, counted on this instance: the
+ * count across instances would need a shared store for little gain) and events per socket
+ * (`SOCKET_RATE_LIMIT_PER_MINUTE`).
  */
 @Injectable()
 export class SocketLimits {
+  private readonly logger = new Logger(SocketLimits.name);
   private readonly maxSockets: number;
   private readonly eventsPerMinute: number;
+  private readonly requestsPerMinute: number;
 
-  constructor(config: ConfigService<AppConfig, true>) {
+  constructor(
+    config: ConfigService<AppConfig, true>,
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+    private readonly verifier: TokenVerifier,
+  ) {
     this.maxSockets = config.get('maxSocketsPerUser', { infer: true });
     this.eventsPerMinute = config.get('socketRateLimitPerMinute', { infer: true });
+    this.requestsPerMinute = config.get('httpRateLimitPerMinute', { infer: true });
+  }
+
+  /**
+   * Handshake middleware that counts each handshake as an HTTP request, in the same budget and
+   * keyed the same way (the user of a validly signed token, else the client's address). Register
+   * it before authentication: a refused flood then costs no user lookup, and a replayed
+   * catch-up per handshake is bounded by it.
+   */
+  handshakeRate(): Parameters<Server['use']>[0] {
+    const limit = this.requestsPerMinute;
+    const refusal = `too many requests: at most ${limit} per minute, slow down`;
+    return (socket, next) => {
+      if (limit === 0) {
+        next();
+        return;
+      }
+      const userId = this.verifier.subjectOf(handshakeToken(socket.handshake));
+      const tracker = userId !== undefined ? `user:${userId}` : `ip:${socket.handshake.address}`;
+      this.storage
+        .increment(`${HTTP_THROTTLER}:${tracker}`, WINDOW_MS, limit, WINDOW_MS, HTTP_THROTTLER)
+        .then(
+          (record) => next(record.isBlocked ? new Error(refusal) : undefined),
+          (error: unknown) => {
+            // The count lives in memory; should it ever fail, a handshake is not refused for it.
+            this.logger.warn(`handshake rate limit: ${(error as Error).message}`);
+            next();
+          },
+        );
+    };
   }
 
   /**

@@ -9,6 +9,28 @@ describe('redactUrl', () => {
     expect(redactUrl('/x?%74oken=1')).toBe('/x?%74oken=[redacted]');
   });
 
+  it.each([
+    ['/x?token[]=s3cr3t', '/x?token[]=[redacted]'],
+    ['/x?token%5B%5D=s3cr3t', '/x?token%5B%5D=[redacted]'],
+    ['/x?refresh_token=s3cr3t&limit=1', '/x?refresh_token=[redacted]&limit=1'],
+    ['/x?bearer=s3cr3t', '/x?bearer=[redacted]'],
+    ['/x?session=s3cr3t', '/x?session=[redacted]'],
+    ['/x?a=1;token=s3cr3t', '/x?a=1;token=[redacted]'],
+    ['/x?user[password]=s3cr3t', '/x?user[password]=[redacted]'],
+    ['/x?X-Api-Key=s3cr3t', '/x?X-Api-Key=[redacted]'],
+    ['/x?sig=s3cr3t&key=s3cr3t', '/x?sig=[redacted]&key=[redacted]'],
+    ['/x?Authorization=Bearer%20s3cr3t', '/x?Authorization=[redacted]'],
+  ])('hides token-like parameters however they are spelled: %s', (url, logged) => {
+    expect(redactUrl(url)).toBe(logged);
+  });
+
+  it('hides anything shaped like a JWT, named or not, in the query or the path', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+    expect(redactUrl(`/x?${jwt}`)).toBe('/x?[redacted]');
+    expect(redactUrl(`/x?q=${jwt}&limit=2`)).toBe('/x?q=[redacted]&limit=2');
+    expect(redactUrl(`/t/${jwt}/view`)).toBe('/t/[redacted]/view');
+  });
+
   it('leaves other URLs alone', () => {
     expect(redactUrl('/notifications/api/list/?limit=20&unread=true')).toBe(
       '/notifications/api/list/?limit=20&unread=true',

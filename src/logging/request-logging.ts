@@ -9,8 +9,13 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 
 // A caller's id is kept only when it is a plain token: it ends up in every log line.
 const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
-const SECRET_PARAM =
-  /^(token|access_token|id_token|auth|authorization|jwt|api_key|apikey|password|secret)$/i;
+// A parameter is secret when its name, decoded, contains one of these anywhere (`refresh_token`,
+// `token[]`, `user[password]`, `X-Session-Id`), or one of its words is one of the short ones.
+const SECRET_NAME = /token|bearer|session|secret|passw|auth|jwt|api.?key|credential|signature/i;
+const SECRET_WORD = /^(key|sig|sid|code|pwd)$/i;
+// A JWT wherever it sits (a path segment, an unnamed parameter): base64url of `{"` starts `eyJ`.
+const JWT_SHAPE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+const REDACTED = '[redacted]';
 // Probes and scrapes every few seconds: logged at debug unless they fail.
 const ROUTINE_PATH = /^\/(health|metrics)\/?(\?|$)/;
 
@@ -20,18 +25,32 @@ export function requestIdFor(header: string | string[] | undefined): string {
   return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
 }
 
-/** The URL with the values of token-like query parameters replaced, as it may be logged. */
+/** The URL with the values of token-like query parameters, and anything JWT-shaped, replaced. */
 export function redactUrl(url: string): string {
   const query = url.indexOf('?');
-  if (query < 0) return url;
-  const params = url
-    .slice(query + 1)
-    .split('&')
-    .map((param) => {
-      const key = decodeURIComponentSafe(param.split('=', 1)[0]);
-      return SECRET_PARAM.test(key) ? `${param.split('=', 1)[0]}=[redacted]` : param;
-    });
-  return `${url.slice(0, query)}?${params.join('&')}`;
+  const redacted = query < 0 ? url : `${url.slice(0, query)}?${redactQuery(url.slice(query + 1))}`;
+  return redacted.replace(JWT_SHAPE, REDACTED);
+}
+
+function redactQuery(query: string): string {
+  // `;` separates too: some parsers split on it, so `a=1;token=…` may carry a token.
+  return query
+    .split(/([&;])/)
+    .map((part, index) => (index % 2 === 1 ? part : redactParam(part)))
+    .join('');
+}
+
+function redactParam(param: string): string {
+  const equals = param.indexOf('=');
+  if (equals < 0) return param;
+  const name = param.slice(0, equals);
+  return isSecretName(decodeURIComponentSafe(name)) ? `${name}=${REDACTED}` : param;
+}
+
+function isSecretName(name: string): boolean {
+  return (
+    SECRET_NAME.test(name) || name.split(/[^A-Za-z0-9]+/).some((word) => SECRET_WORD.test(word))
+  );
 }
 
 function decodeURIComponentSafe(text: string): string {

@@ -19,7 +19,7 @@ export interface UnreadCountEvent {
   unread_count: number;
 }
 
-/** After a catch-up: how many were replayed, and whether that was all (else: list). */
+/** After a catch-up: how many were replayed, and whether that was all (else the client lists). */
 export interface CatchUpEvent {
   replayed: number;
   complete: boolean;

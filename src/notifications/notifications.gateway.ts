@@ -13,9 +13,10 @@ import { validate } from 'class-validator';
 import type { Server, Socket } from 'socket.io';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { MetricsService } from '../metrics/metrics.service';
-import { bearerToken } from '../auth/jwt-auth.guard';
+import { handshakeToken } from '../auth/handshake-token';
 import { TokenVerifier } from '../auth/token-verifier';
 import { SocketLimits } from '../limits/socket-limits';
+import { DeactivationWatcher } from './deactivation.watcher';
 import { MarkReadDto } from './dto/mark-read.dto';
 import {
   ClientToServerEvents,
@@ -24,7 +25,7 @@ import {
   ServerToClientEvents,
 } from './events';
 import { NotificationsPublisher, roomOf } from './notifications.publisher';
-import { NotificationsService } from './notifications.service';
+import { CatchUp, NotificationsService } from './notifications.service';
 
 export const SOCKET_PATH = '/ws/notificaciones/';
 
@@ -68,19 +69,18 @@ export class NotificationsGateway
     private readonly publisher: NotificationsPublisher,
     private readonly metrics: MetricsService,
     private readonly limits: SocketLimits,
+    private readonly deactivation: DeactivationWatcher,
   ) {}
 
   afterInit(server: NotificationsServer): void {
     this.publisher.attach(server);
     this.metrics.watchSockets(server);
+    server.use(this.limits.handshakeRate());
     // Authentication and the room join happen in middleware, before the client's `connect`
     // fires: a bad token never connects, and a notification sent right after `connect` arrives.
     server.use((socket, next) => {
       const auth = (socket.handshake.auth ?? {}) as HandshakeAuth;
-      const token =
-        typeof auth.token === 'string'
-          ? auth.token
-          : bearerToken(socket.handshake.headers.authorization);
+      const token = handshakeToken(socket.handshake);
       // The token before `since`: a bad token is `unauthorized` whatever else the handshake says.
       this.verifier.verify(token).then(
         async (user) => {
@@ -107,31 +107,37 @@ export class NotificationsGateway
       );
     });
     this.limits.attach(server);
+    this.deactivation.watch(server);
   }
 
   async handleConnection(socket: NotificationsSocket): Promise<void> {
     const { user, since } = socket.data;
     this.disconnectAtExpiry(socket);
+    // On failure the socket stays up: live delivery still works and the client can list.
     try {
       socket.emit('unread_count', { unread_count: await this.notifications.countUnread(user.id) });
-      if (since !== undefined) {
-        const { notifications, replayed, complete } = await this.notifications.catchUp(
-          user.id,
-          since,
-        );
-        for (const notificacion of notifications) {
-          socket.emit('notificacion_mensaje', {
-            type: 'notificacion_mensaje',
-            message: notificacion.mensaje,
-            notificacion,
-          });
-        }
-        socket.emit('catch_up', { replayed, complete });
-      }
     } catch (error) {
-      // The socket stays up: live delivery still works and the client can list.
-      this.logger.warn(`connect sync for user ${user.id} failed: ${(error as Error).message}`);
+      this.logger.warn(`unread count for user ${user.id} failed: ${(error as Error).message}`);
     }
+    if (since === undefined) return;
+    let replay: CatchUp = { notifications: [], complete: false };
+    try {
+      replay = await this.notifications.catchUp(user.id, since);
+    } catch (error) {
+      this.logger.warn(`catch-up for user ${user.id} failed: ${(error as Error).message}`);
+    }
+    for (const notificacion of replay.notifications) {
+      socket.emit('notificacion_mensaje', {
+        type: 'notificacion_mensaje',
+        message: notificacion.mensaje,
+        notificacion,
+      });
+    }
+    // Also after a failed or skipped replay: `complete: false` tells the client to list.
+    socket.emit('catch_up', {
+      replayed: replay.notifications.length,
+      complete: replay.complete,
+    });
   }
 
   handleDisconnect(socket: NotificationsSocket): void {

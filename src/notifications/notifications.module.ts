@@ -6,6 +6,7 @@ import { AfterCommit } from './after-commit';
 import { DeliveryLeader } from './delivery/delivery-leader';
 import { Doorbell } from './delivery/doorbell';
 import { OutboxRepository } from './delivery/outbox.repository';
+import { DeactivationWatcher } from './deactivation.watcher';
 import { NotificationsController } from './notifications.controller';
 import { NotificationsGateway } from './notifications.gateway';
 import { NotificationsPublisher } from './notifications.publisher';
@@ -24,6 +25,7 @@ import { RetentionJob } from './retention.job';
     DeliveryLeader,
     Doorbell,
     NotificationsGateway,
+    DeactivationWatcher,
     RetentionJob,
   ],
   exports: [NotificationsService],

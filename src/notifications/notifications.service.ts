@@ -2,6 +2,7 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Coalescer } from '../common/coalescer';
+import { Admission } from '../limits/admission';
 import { MetricsService } from '../metrics/metrics.service';
 import { User } from '../users/user.entity';
 import { runPrepared } from '../database/prepared';
@@ -9,7 +10,7 @@ import { AfterCommit } from './after-commit';
 import { decodeCursor, encodeCursor } from './cursor';
 import { Doorbell } from './delivery/doorbell';
 import { OUTBOX_OF_INSERTED, OutboxRepository } from './delivery/outbox.repository';
-import { CatchUpEvent, MarkReadResult, NotificacionJson } from './events';
+import { MarkReadResult, NotificacionJson } from './events';
 import { mensajeProblem } from './mensaje';
 import { Notificacion } from './notificacion.entity';
 import { COUNT_UNREAD_SQL, listSql, listStatementName, markReadSql } from './notifications.sql';
@@ -25,6 +26,12 @@ export interface ListOptions {
   unread?: boolean;
 }
 
+/** What a reconnecting client is replayed, and whether that was everything pending. */
+export interface CatchUp {
+  notifications: NotificacionJson[];
+  complete: boolean;
+}
+
 export interface NotificationPage {
   notifications: NotificacionJson[];
   unread_count: number;
@@ -33,14 +40,28 @@ export interface NotificationPage {
 
 /** The most rows a reconnecting client is replayed; past that it lists. */
 export const CATCH_UP_LIMIT = 1000;
+/** The most `mensaje` bytes one catch-up replays (the first row always goes, whatever its size). */
+export const CATCH_UP_BYTES = 1024 * 1024;
+/** Catch-ups running at once on this instance; more wait, and past the queue replay nothing. */
+export const CATCH_UPS_IN_FLIGHT = 4;
+const CATCH_UPS_WAITING = 1000;
+const CATCH_UP_WAIT_MS = 10_000;
 
 const PURGE_BATCH = 5000;
 /** Single notifications in flight at once, and the most rows one coalesced INSERT carries. */
 const SINGLES_IN_FLIGHT = 2;
 const SINGLES_PER_INSERT = 500;
-/** Unread counts (socket handshakes) in flight at once, and users per counting query. */
-const COUNTS_IN_FLIGHT = 1;
+/** Unread counts (handshakes, lists) in flight at once, and users per counting query. */
+const COUNTS_IN_FLIGHT = 2;
 const COUNTS_PER_QUERY = 500;
+/**
+ * Recipients of fan-outs in flight at once, from their INSERT until their emits are handed to
+ * Socket.IO (two maximal sends); fan-outs past it wait, at most `FAN_OUTS_WAITING` of them for
+ * at most `FAN_OUT_WAIT_MS`, and past that are refused with a 503 and `Retry-After`.
+ */
+export const FAN_OUT_RECIPIENTS = 20_000;
+export const FAN_OUTS_WAITING = 64;
+const FAN_OUT_WAIT_MS = 10_000;
 const FOREIGN_KEY_VIOLATION = '23503';
 
 interface Row {
@@ -51,8 +72,11 @@ interface Row {
   fecha: Date;
 }
 
-/** A new row with its user, so its string form names the user even when given only an id. */
-interface CreatedRow extends Row {
+/**
+ * A new row with its user, so its string form names the user even when given only an id.
+ * Without its `mensaje`: the caller has it, and a fan-out would bring it back once per row.
+ */
+interface CreatedRow extends Omit<Row, 'mensaje'> {
   username: string;
   is_staff: boolean;
 }
@@ -62,7 +86,7 @@ interface ListRow extends Row {
   position: string;
 }
 
-const RETURNED = 'id, usuario_id, mensaje, leida, fecha';
+const RETURNED = 'id, usuario_id, leida, fecha';
 
 /** The users a created row belongs to: they passed the `is_active` check of the INSERT. */
 function userOf(row: CreatedRow): User {
@@ -74,12 +98,12 @@ function userOf(row: CreatedRow): User {
   });
 }
 
-function toEntity(row: Row, user?: User): Notificacion {
+function toEntity(row: Omit<Row, 'mensaje'>, mensaje: string, user?: User): Notificacion {
   return Object.assign(new Notificacion(), {
     id: Number(row.id),
     usuarioId: row.usuario_id,
     usuario: user,
-    mensaje: row.mensaje,
+    mensaje,
     leida: row.leida,
     fecha: row.fecha,
   });
@@ -114,6 +138,24 @@ interface Single {
 /** The only reader and writer of notifications. */
 @Injectable()
 export class NotificationsService {
+  /** Bounds the memory of concurrent fan-outs: see FAN_OUT_RECIPIENTS. */
+  private readonly fanOuts = new Admission({
+    capacity: FAN_OUT_RECIPIENTS,
+    maxWaiting: FAN_OUTS_WAITING,
+    maxWaitMs: FAN_OUT_WAIT_MS,
+    busyMessage: 'too many notifications being sent at once, try again shortly',
+    retryAfterSeconds: 5,
+  });
+
+  /** Bounds the memory of catch-ups: a reconnect storm replays a few at a time. */
+  private readonly catchUps = new Admission({
+    capacity: CATCH_UPS_IN_FLIGHT,
+    maxWaiting: CATCH_UPS_WAITING,
+    maxWaitMs: CATCH_UP_WAIT_MS,
+    busyMessage: 'too many catch-ups at once',
+    retryAfterSeconds: 5,
+  });
+
   /**
    * Single notifications outside a caller's transaction (the common case: one order update for
    * one user) share INSERTs: under load one statement and one commit carry many, each still
@@ -125,11 +167,16 @@ export class NotificationsService {
     SINGLES_PER_INSERT,
   );
 
-  /** Every socket handshake counts its user's unread: concurrent counts share a query. */
+  /**
+   * Every socket handshake and every list counts its user's unread: concurrent counts share a
+   * query, and concurrent counts of one user share their row in it, so a user with a large
+   * backlog listing in a loop costs one count at a time, not one per request.
+   */
   private readonly unreadCounts = new Coalescer<number, number>(
     (userIds) => this.countUnreadOf(userIds),
     COUNTS_IN_FLIGHT,
     COUNTS_PER_QUERY,
+    (userId) => userId,
   );
 
   constructor(
@@ -171,15 +218,58 @@ export class NotificationsService {
     if (ids.length === 1 && opts.manager === undefined) {
       const row = await this.singles.run({ userId: ids[0], mensaje });
       if (!row) throw new BadRequestException(`unknown or inactive usuarios: ${ids[0]}`);
-      const created = [toEntity(row, users.get(ids[0]) ?? userOf(row))];
+      const created = [toEntity(row, mensaje, users.get(ids[0]) ?? userOf(row))];
       this.announce(created.length);
       return created;
     }
+    await this.fanOuts.acquire(ids.length);
+    try {
+      return await this.insertFanOut(ids, users, mensaje, opts.manager);
+    } finally {
+      this.fanOuts.release(ids.length);
+    }
+  }
+
+  /** Stores and emits one notification for every active staff user (none is fine). */
+  async notificarStaff(mensaje: string, opts: NotifyOptions = {}): Promise<Notificacion[]> {
+    assertMensaje(mensaje);
+    // How many staff there are is known only once stored: the emits take the rest on commit.
+    await this.fanOuts.acquire(1);
+    try {
+      const rows = await this.query<CreatedRow>(
+        opts.manager,
+        `WITH staff AS (
+           SELECT id, username, is_staff FROM users WHERE is_staff AND is_active
+         ), inserted AS (
+           INSERT INTO notificaciones (usuario_id, mensaje)
+           SELECT id, $1 FROM staff ORDER BY id
+           RETURNING ${RETURNED}
+         ), ${OUTBOX_OF_INSERTED}
+         SELECT i.*, s.username, s.is_staff FROM inserted i JOIN staff s ON s.id = i.usuario_id
+         ORDER BY i.usuario_id`,
+        [mensaje],
+      );
+      const created = rows.map((row) => toEntity(row, mensaje, userOf(row)));
+      this.afterCommit.run(opts.manager, () => this.announce(created.length));
+      return created;
+    } finally {
+      this.fanOuts.release(1);
+    }
+  }
+
+  /** The INSERT of `notificarUsuarios` for several users (or in a caller's transaction). */
+  private async insertFanOut(
+    ids: number[],
+    users: Map<number, User | undefined>,
+    mensaje: string,
+    manager: EntityManager | undefined,
+  ): Promise<Notificacion[]> {
     let rows: CreatedRow[];
+    let failed = false;
     try {
       // The count guard makes the INSERT all-or-nothing without a transaction of our own.
       rows = await this.query<CreatedRow>(
-        opts.manager,
+        manager,
         // No ordering work: callers get their rows by user id, and the ids are distinct.
         `WITH found AS (
            SELECT id, username, is_staff FROM users WHERE id = ANY($1::int[]) AND is_active
@@ -194,41 +284,22 @@ export class NotificationsService {
       );
     } catch (error) {
       // A user deleted between the check and the insert.
-      if (isForeignKeyViolation(error)) rows = [];
-      else throw error;
+      if (!isForeignKeyViolation(error)) throw error;
+      rows = [];
+      failed = true;
     }
     if (rows.length !== ids.length) {
-      throw new BadRequestException(
-        `unknown or inactive usuarios: ${(await this.missingUsers(ids)).join(', ')}`,
-      );
+      // Asked on the caller's transaction, which may have changed users itself, so the ids
+      // named are those its INSERT refused; unless the INSERT failed, which aborted it.
+      const missing = await this.missingUsers(failed ? undefined : manager, ids);
+      throw new BadRequestException(`unknown or inactive usuarios: ${missing.join(', ')}`);
     }
     const byUser = new Map(rows.map((row) => [row.usuario_id, row]));
     const created = ids.map((id) => {
       const row = byUser.get(id)!;
-      return toEntity(row, users.get(id) ?? userOf(row));
+      return toEntity(row, mensaje, users.get(id) ?? userOf(row));
     });
-    this.afterCommit.run(opts.manager, () => this.announce(created.length));
-    return created;
-  }
-
-  /** Stores and emits one notification for every active staff user (none is fine). */
-  async notificarStaff(mensaje: string, opts: NotifyOptions = {}): Promise<Notificacion[]> {
-    assertMensaje(mensaje);
-    const rows = await this.query<CreatedRow>(
-      opts.manager,
-      `WITH staff AS (
-         SELECT id, username, is_staff FROM users WHERE is_staff AND is_active
-       ), inserted AS (
-         INSERT INTO notificaciones (usuario_id, mensaje)
-         SELECT id, $1 FROM staff ORDER BY id
-         RETURNING ${RETURNED}
-       ), ${OUTBOX_OF_INSERTED}
-       SELECT i.*, s.username, s.is_staff FROM inserted i JOIN staff s ON s.id = i.usuario_id
-       ORDER BY i.usuario_id`,
-      [mensaje],
-    );
-    const created = rows.map((row) => toEntity(row, userOf(row)));
-    this.afterCommit.run(opts.manager, () => this.announce(created.length));
+    this.afterCommit.run(manager, () => this.announce(created.length));
     return created;
   }
 
@@ -238,18 +309,14 @@ export class NotificationsService {
     const params: unknown[] = [userId, options.limit + 1];
     if (after) params.push(after.fecha, after.id);
     const shape = { unread: options.unread === true, after: after !== undefined };
-    const rows = await runPrepared<ListRow & { unread_count: number }>(
-      this.dataSource,
-      listStatementName(shape),
-      listSql(shape),
-      params,
-    );
-    // Only an empty page has no row to carry the count.
-    const unreadCount = rows.length > 0 ? rows[0].unread_count : await this.countUnread(userId);
+    const [rows, unreadCount] = await Promise.all([
+      runPrepared<ListRow>(this.dataSource, listStatementName(shape), listSql(shape), params),
+      this.countUnread(userId),
+    ]);
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
     return {
-      notifications: page.map((row) => toJson(toEntity(row))),
+      notifications: page.map((row) => toJson(toEntity(row, row.mensaje))),
       unread_count: unreadCount,
       next_cursor:
         rows.length > options.limit && last
@@ -265,7 +332,7 @@ export class NotificationsService {
 
   /**
    * Marks the user's notifications read: those ids (others' ids are ignored), or all when `ids`
-   * is empty. The delivery leader then tells every socket of the user the new unread count.
+   * is empty. Then tells every socket of the user the new unread count.
    */
   async markRead(userId: number, ids: number[]): Promise<MarkReadResult> {
     const [row] = await this.dataSource.query<Array<{ updated: number; unread: number }>>(
@@ -279,20 +346,28 @@ export class NotificationsService {
   }
 
   /**
-   * What a client that holds notification `since` may have missed (every later id, and every
-   * earlier one delivered after it), in the order delivered live, at most `CATCH_UP_LIMIT`.
+   * What a client that holds notification `sinceId` may have missed (every later id, and every
+   * earlier one delivered after it), in the order delivered live: at most `CATCH_UP_LIMIT` of
+   * them and `CATCH_UP_BYTES` of text, `complete` when that was all. When too many catch-ups
+   * are running already, none (and not complete): the client lists instead.
    */
-  async catchUp(
-    userId: number,
-    since: number,
-  ): Promise<{ notifications: NotificacionJson[] } & CatchUpEvent> {
-    const rows = await this.outbox.missedSince(userId, since, CATCH_UP_LIMIT + 1);
-    const notifications = rows.slice(0, CATCH_UP_LIMIT).map((row) => toJson(row));
-    return {
-      notifications,
-      replayed: notifications.length,
-      complete: rows.length <= CATCH_UP_LIMIT,
-    };
+  async catchUp(userId: number, sinceId: number): Promise<CatchUp> {
+    try {
+      await this.catchUps.acquire(1);
+    } catch {
+      return { notifications: [], complete: false };
+    }
+    try {
+      const rows = await this.outbox.missedSince(userId, sinceId, CATCH_UP_LIMIT, CATCH_UP_BYTES);
+      const notifications: NotificacionJson[] = [];
+      for (const row of rows.slice(0, CATCH_UP_LIMIT)) {
+        if (row.mensaje === null) break;
+        notifications.push(toJson({ ...row, id: Number(row.id), mensaje: row.mensaje }));
+      }
+      return { notifications, complete: notifications.length === rows.length };
+    } finally {
+      this.catchUps.release(1);
+    }
   }
 
   /** Deletes notifications older than `days` days, in batches; returns how many. */
@@ -391,8 +466,9 @@ export class NotificationsService {
     );
   }
 
-  private async missingUsers(ids: number[]): Promise<number[]> {
-    const rows = await this.dataSource.query<Array<{ id: number }>>(
+  private async missingUsers(manager: EntityManager | undefined, ids: number[]): Promise<number[]> {
+    const rows = await this.query<{ id: number }>(
+      manager,
       'SELECT id FROM users WHERE id = ANY($1::int[]) AND is_active',
       [ids],
     );

@@ -17,9 +17,9 @@ export function listStatementName(shape: ListShape): string {
 
 /**
  * A page of `$1`'s notifications, newest first, `$2` rows (the limit + 1, to know whether more
- * follow), after the cursor's `$3` fecha and `$4` id when `after`. Each row carries the user's
- * unread count (evaluated once, on the page's snapshot), so a page is one round trip; `position`
- * is `fecha` with its microseconds, for the next cursor.
+ * follow), after the cursor's `$3` fecha and `$4` id when `after`; `position` is `fecha` with its
+ * microseconds, for the next cursor. The unread count is COUNT_UNREAD_SQL's, asked alongside:
+ * concurrent pages of one user then share one count, however large their backlog.
  */
 export function listSql(shape: ListShape): string {
   let where = 'usuario_id = $1';
@@ -28,9 +28,7 @@ export function listSql(shape: ListShape): string {
   if (shape.after)
     where += ' AND fecha <= $3::timestamptz AND (fecha < $3::timestamptz OR id < $4)';
   return `SELECT id, mensaje, leida, fecha,
-              to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position,
-              (SELECT count(*)::int FROM notificaciones
-               WHERE usuario_id = $1 AND NOT leida) AS unread_count
+              to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
        FROM notificaciones
        WHERE ${where}
        ORDER BY fecha DESC, id DESC

@@ -55,6 +55,7 @@ export class ServiceProcess {
   /**
    * Starts the service with exactly `env` (plus PATH), in a fresh working folder so no `.env`
    * leaks in, on a free port. Resolves once it answers HTTP, unless `waitReady` is false.
+   * It listens on 127.0.0.1 unless `env` says otherwise (`HOST: undefined`: the default).
    */
   static async start(
     env: Record<string, string | undefined>,
@@ -72,8 +73,8 @@ export class ServiceProcess {
         NODE_ENV: 'test',
         // Logged, so tests can read what the service says (test runs are quiet by default).
         LOG_LEVEL: 'info',
-        ...env,
         HOST: '127.0.0.1',
+        ...env,
         PORT: String(port),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -341,7 +341,8 @@
       void signInWithToken($('token-input').value.trim());
     });
 
-    // Development lists demo users; elsewhere the route does not exist and a token is pasted.
+    // Development lists demo users to a browser on the same machine; elsewhere (production, or
+    // a page opened from another machine) the list is refused and a token is pasted.
     const response = await fetch('/demo/users').catch(() => null);
     if (response?.ok) {
       state.mode = 'mint';

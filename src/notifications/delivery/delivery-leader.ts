@@ -21,6 +21,9 @@ const POLL_MS = 500;
  * hands over within seconds. It polls far more often than this while it is alive.
  */
 const IDLE_SESSION_MS = 3000;
+/** Emits written to Redis and not yet taken past which the leader waits a moment (bytes). */
+const PUBLISH_BACKLOG_BYTES = 4 * 1024 * 1024;
+const PUBLISH_BACKLOG_WAIT_MS = 5;
 /** Every wait on the leader's connection is bounded, so a stall ends its lead, never freezes it. */
 const STATEMENT_MS = 5000;
 
@@ -194,6 +197,9 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
       // A large fan-out: a slice at a time, so memory stays bounded whatever its size.
       for (let start = 0; start < batch.notificaciones.length; start += ROWS_PER_SLICE) {
         const slice = batch.notificaciones.slice(start, start + ROWS_PER_SLICE);
+        // Redis taking emits more slowly than they come: wait, rather than buffer them all.
+        while (this.publisher.publishBacklog() > PUBLISH_BACKLOG_BYTES && this.leading)
+          await delay(PUBLISH_BACKLOG_WAIT_MS);
         this.publish(await this.outbox.load(connection, slice));
       }
     }

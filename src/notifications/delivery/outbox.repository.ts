@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { runPrepared } from '../../database/prepared';
 
 /** Anything that runs a parameterised statement: the leader's own connection, or the pool. */
 export interface Queryable {
@@ -118,24 +119,34 @@ const READ_SQL = `WITH gone AS (
   FROM snapshot s`;
 
 /**
- * What a reconnecting client may have missed, in the order it went out live, at most `$3`:
- * the user's rows with an id above `$2`, and those at or below it delivered (or committed)
- * after it (a late row whose watermark is at least `$2`). A late row goes out right after the
- * row whose id is its watermark, late rows among themselves in the order recorded.
+ * What a reconnecting client may have missed, in the order it went out live: the user's rows
+ * with an id above `$2`, and those at or below it delivered (or committed) after it (a late row
+ * whose watermark is at least `$2`). A late row goes out right after the row whose id is its
+ * watermark, late rows among themselves in the order recorded. At most `$3` + 1 rows (to know
+ * whether more wait), and `mensaje` only while the text so far stays under `$4` bytes (null
+ * after: the reader stops there), so a catch-up's memory is bounded whatever the rows hold.
  */
-const CATCH_UP_SQL = `SELECT ${ROW_COLUMNS} FROM (
-    SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha,
-           coalesce(t.watermark, n.id) AS position, coalesce(t.orden, 0) AS orden
-    FROM (SELECT * FROM notificaciones WHERE usuario_id = $1 AND id > $2
-          ORDER BY id LIMIT $3) n
-    LEFT JOIN entregas_tardias t ON t.notificacion_id = n.id
-    UNION ALL
-    SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, t.watermark, t.orden
-    FROM entregas_tardias t JOIN notificaciones n ON n.id = t.notificacion_id
-    WHERE t.usuario_id = $1 AND t.watermark >= $2 AND t.notificacion_id <= $2
-  ) missed
-  ORDER BY position, orden
-  LIMIT $3`;
+const CATCH_UP_SQL = `SELECT id, usuario_id, leida, fecha,
+         CASE WHEN before < $4 THEN mensaje END AS mensaje
+  FROM (
+    SELECT missed.*,
+           sum(octet_length(mensaje)) OVER (ORDER BY position, orden) - octet_length(mensaje)
+             AS before
+    FROM (
+      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha,
+             coalesce(t.watermark, n.id) AS position, coalesce(t.orden, 0) AS orden
+      FROM (SELECT * FROM notificaciones WHERE usuario_id = $1 AND id > $2
+            ORDER BY id LIMIT $3 + 1) n
+      LEFT JOIN entregas_tardias t ON t.notificacion_id = n.id
+      UNION ALL
+      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, t.watermark, t.orden
+      FROM entregas_tardias t JOIN notificaciones n ON n.id = t.notificacion_id
+      WHERE t.usuario_id = $1 AND t.watermark >= $2 AND t.notificacion_id <= $2
+      ORDER BY position, orden
+      LIMIT $3 + 1
+    ) missed
+  ) budgeted
+  ORDER BY position, orden`;
 
 interface ReadRow {
   newest: string | null;
@@ -196,12 +207,19 @@ export class OutboxRepository {
     return Number(rows[0].last ?? 0);
   }
 
-  /** What a client that holds `since` may have missed, oldest first, at most `limit`. */
-  async missedSince(userId: number, since: number, limit: number): Promise<DeliveredRow[]> {
-    const rows = await this.dataSource.query<Array<Omit<DeliveredRow, 'id'> & { id: string }>>(
-      CATCH_UP_SQL,
-      [userId, since, limit],
-    );
+  /**
+   * What a client that holds `since` may have missed, oldest first: at most `limit` + 1 rows,
+   * `mensaje` null from the first past `maxBytes` of text (see CATCH_UP_SQL).
+   */
+  async missedSince(
+    userId: number,
+    since: number,
+    limit: number,
+    maxBytes: number,
+  ): Promise<Array<Omit<DeliveredRow, 'mensaje'> & { mensaje: string | null }>> {
+    const rows = await runPrepared<
+      Omit<DeliveredRow, 'id' | 'mensaje'> & { id: string; mensaje: string | null }
+    >(this.dataSource, 'entregas.catch-up', CATCH_UP_SQL, [userId, since, limit, maxBytes]);
     return rows.map((row) => ({ ...row, id: Number(row.id) }));
   }
 }

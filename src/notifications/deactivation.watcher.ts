@@ -1,0 +1,134 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Server, Socket } from 'socket.io';
+import { DataSource } from 'typeorm';
+import { AuthenticatedUser } from '../auth/authenticated-user';
+import { runPrepared } from '../database/prepared';
+import { UsersService } from '../users/users.service';
+
+/** How often the open sockets' users are checked: the contract allows 5 s to disconnect. */
+export const SWEEP_INTERVAL_MS = 2_000;
+/** User ids per query. */
+const IDS_PER_QUERY = 1_000;
+
+/** The user a socket authenticated as (set by the gateway's handshake middleware). */
+function userOf(socket: Socket): AuthenticatedUser | undefined {
+  return (socket.data as { user?: AuthenticatedUser }).user;
+}
+
+/**
+ * A user deactivated (or deleted) loses its open sockets too, whoever wrote the users table:
+ * the API, the CLI, the host application or plain SQL, through any instance. Nothing tells an
+ * instance about such a write, so each one checks, every couple of seconds, which users with
+ * sockets on it are no longer active (one query per batch of ids) and disconnects those sockets.
+ * Between two checks, an event from such a socket is refused at once: every client event looks
+ * its user up first, as every HTTP request does.
+ */
+@Injectable()
+export class DeactivationWatcher implements OnModuleDestroy {
+  private readonly logger = new Logger(DeactivationWatcher.name);
+  private server?: Server;
+  private timer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+  private stopped = false;
+  private failing = false;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+  ) {}
+
+  /** Watches the sockets of this server; called once, by the gateway, at init. */
+  watch(server: Server): void {
+    this.server = server;
+    server.on('connection', (socket: Socket) => socket.use(this.refuseInactive(socket)));
+    this.schedule();
+  }
+
+  /** Stops the checks before the database pool closes, waiting for one in flight. */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.sweeping;
+  }
+
+  /** Disconnects the sockets on this instance whose user is inactive or gone; returns how many. */
+  async sweep(): Promise<number> {
+    const byUser = new Map<number, Socket[]>();
+    for (const socket of this.server?.sockets.sockets.values() ?? []) {
+      const id = userOf(socket)?.id;
+      if (id === undefined) continue;
+      const list = byUser.get(id);
+      if (list) list.push(socket);
+      else byUser.set(id, [socket]);
+    }
+    const ids = [...byUser.keys()];
+    let disconnected = 0;
+    for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
+      const batch = ids.slice(start, start + IDS_PER_QUERY);
+      const rows = await runPrepared<{ id: number }>(
+        this.dataSource,
+        'users.active-among',
+        'SELECT id FROM users WHERE id = ANY($1::int[]) AND is_active',
+        [batch],
+      );
+      const active = new Set(rows.map((row) => row.id));
+      for (const id of batch) {
+        if (active.has(id)) continue;
+        for (const socket of byUser.get(id)!) {
+          socket.disconnect(true);
+          disconnected += 1;
+        }
+        this.logger.log(`Disconnected the sockets of user ${id}: inactive or deleted`);
+      }
+    }
+    return disconnected;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.sweeping = this.sweep().then(
+        () => {
+          if (this.failing) this.logger.log('Deactivation checks work again');
+          this.failing = false;
+        },
+        (error: unknown) => {
+          // Once per outage: the database being down is logged elsewhere too.
+          if (!this.failing) {
+            this.logger.warn(`Deactivation check failed: ${(error as Error).message}`);
+          }
+          this.failing = true;
+        },
+      );
+      void this.sweeping.finally(() => this.schedule());
+    }, SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Per-socket middleware: an event from a user no longer active is refused and the socket closed. */
+  private refuseInactive(socket: Socket): Parameters<Socket['use']>[0] {
+    return (event, next) => {
+      const user = userOf(socket);
+      if (!user) {
+        next();
+        return;
+      }
+      this.users.findActive(user.id).then(
+        (found) => {
+          if (found) {
+            next();
+            return;
+          }
+          const ack: unknown = event.at(-1);
+          if (typeof ack === 'function')
+            (ack as (reply: { error: string }) => void)({ error: 'unauthorized' });
+          socket.disconnect(true);
+        },
+        // The database could not say: the handler runs, and answers its own error if it cannot
+        // reach the database either.
+        () => next(),
+      );
+    };
+  }
+}
