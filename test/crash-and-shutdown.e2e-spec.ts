@@ -118,75 +118,85 @@ describe('crashes and shutdowns of a service process', () => {
       await other?.close();
     });
 
-    it('drains: stops accepting, finishes the request in flight, and sends sockets elsewhere', async () => {
-      const user = await createUser(database);
-      const url = new URL(process.env.DATABASE_URL!);
-      url.hostname = '127.0.0.1';
-      url.port = String(databaseProxy.port);
-      const service = await start({
-        DATABASE_URL: url.toString(),
-        REDIS_URL: process.env.TEST_REDIS_URL || undefined,
-      });
-      // A load balancer in front, so the client can be sent to the other instance.
-      balancer = await TcpProxy.start({ host: '127.0.0.1', port: service.port });
+    // Two instances on one database reach each other's sockets only through Redis.
+    (process.env.TEST_REDIS_URL ? it : it.skip)(
+      'drains: stops accepting, finishes the request in flight, and sends sockets elsewhere',
+      async () => {
+        const user = await createUser(database);
+        const url = new URL(process.env.DATABASE_URL!);
+        url.hostname = '127.0.0.1';
+        url.port = String(databaseProxy.port);
+        const service = await start({
+          DATABASE_URL: url.toString(),
+          REDIS_URL: process.env.TEST_REDIS_URL || undefined,
+        });
+        // A load balancer in front, so the client can be sent to the other instance.
+        balancer = await TcpProxy.start({ host: '127.0.0.1', port: service.port });
 
-      // A client as a browser would run it: reconnects by itself, telling the server what it saw.
-      const received: NotificacionMensajeEvent[] = [];
-      const disconnects: string[] = [];
-      let lastSeen = 0;
-      client = io(`http://127.0.0.1:${balancer.port}`, {
-        path: '/ws/notificaciones/',
-        auth: (callback) => callback({ token: signToken(user), since: lastSeen }),
-        transports: ['websocket'],
-        reconnectionDelay: 100,
-        reconnectionDelayMax: 300,
-      });
-      client.on('notificacion_mensaje', (event) => {
-        received.push(event);
-        lastSeen = Math.max(lastSeen, event.notificacion.id);
-      });
-      client.on('disconnect', (reason) => disconnects.push(reason));
-      let connects = 0;
-      client.on('connect', () => (connects += 1));
-      await waitFor('the client to connect', () => client!.connected);
-      await send(service.url, user, 'seen live').expect(201);
-      await waitFor('the live notification', () => received.length === 1);
+        // A client as a browser would run it: reconnects by itself, telling the server what it saw.
+        const received: NotificacionMensajeEvent[] = [];
+        const disconnects: string[] = [];
+        let lastSeen = 0;
+        client = io(`http://127.0.0.1:${balancer.port}`, {
+          path: '/ws/notificaciones/',
+          auth: (callback) => callback({ token: signToken(user), since: lastSeen }),
+          transports: ['websocket'],
+          reconnectionDelay: 100,
+          reconnectionDelayMax: 300,
+        });
+        client.on('notificacion_mensaje', (event) => {
+          received.push(event);
+          lastSeen = Math.max(lastSeen, event.notificacion.id);
+        });
+        client.on('disconnect', (reason) => disconnects.push(reason));
+        let connects = 0;
+        client.on('connect', () => (connects += 1));
+        await waitFor('the client to connect', () => client!.connected);
+        await send(service.url, user, 'seen live').expect(201);
+        await waitFor('the live notification', () => received.length === 1);
 
-      // A request in flight: the database stalls, so it is still running when SIGTERM comes.
-      databaseProxy.hold();
-      const inFlight = send(service.url, user, 'in flight at SIGTERM').then((response) => response);
-      await waitFor('the request to reach the database', () => databaseProxy.heldBytes > 0);
-      const exited = service.stop('SIGTERM');
+        // A request in flight: the database stalls, so it is still running when SIGTERM comes.
+        databaseProxy.hold();
+        const inFlight = send(service.url, user, 'in flight at SIGTERM').then(
+          (response) => response,
+        );
+        await waitFor('the request to reach the database', () => databaseProxy.heldBytes > 0);
+        const exited = service.stop('SIGTERM');
 
-      await waitFor('the service to stop accepting connections', () =>
-        refusesConnections(service.url),
-      );
-      // The load balancer notices and sends new connections to the other instance.
-      balancer.retarget({ host: '127.0.0.1', port: Number(new URL(other.url).port) });
+        await waitFor('the service to stop accepting connections', () =>
+          refusesConnections(service.url),
+        );
+        // The load balancer notices and sends new connections to the other instance.
+        balancer.retarget({ host: '127.0.0.1', port: Number(new URL(other.url).port) });
 
-      databaseProxy.release();
-      const response = await inFlight;
-      expect(response.status).toBe(201);
-      const [id] = response.body.ids as number[];
-      // Closed at the transport, not "io server disconnect": socket.io clients reconnect by
-      // themselves only after the former.
-      await waitFor('the socket to be told', () => disconnects.length > 0);
-      expect(disconnects).toEqual(['transport close']);
-      const exit = await exited;
-      expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+        databaseProxy.release();
+        const response = await inFlight;
+        expect(response.status).toBe(201);
+        const [id] = response.body.ids as number[];
+        // Closed at the transport, not "io server disconnect": socket.io clients reconnect by
+        // themselves only after the former.
+        await waitFor('the socket to be told', () => disconnects.length > 0);
+        expect(disconnects).toEqual(['transport close']);
+        const exit = await exited;
+        expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
 
-      // Reconnected elsewhere by itself, with nothing missed (live before the close, or caught
-      // up through `since` after), and live again there.
-      await waitFor('the reconnection to the other instance', () => connects === 2, {
-        timeoutMs: 10000,
-      });
-      expect(received.some((event) => event.notificacion.id === id)).toBe(true);
-      const again = await send(other.url, user, 'on the other instance').expect(201);
-      await waitFor('live delivery on the other instance', () =>
-        received.some((event) => event.notificacion.id === again.body.ids[0]),
-      );
-      expect(service.output()).not.toMatch(/\b(ERROR|error)\b.*(pool|terminated|destroyed)/);
-    }, 60000);
+        // Reconnected elsewhere by itself, with nothing missed (live before the close, or caught
+        // up through `since` after), and live again there.
+        await waitFor('the reconnection to the other instance', () => connects === 2, {
+          timeoutMs: 10000,
+        });
+        // Pushed by whichever instance leads, so it may come with the catch-up after `connect`.
+        await waitFor('the in-flight notification', () =>
+          received.some((event) => event.notificacion.id === id),
+        );
+        const again = await send(other.url, user, 'on the other instance').expect(201);
+        await waitFor('live delivery on the other instance', () =>
+          received.some((event) => event.notificacion.id === again.body.ids[0]),
+        );
+        expect(service.output()).not.toMatch(/\b(ERROR|error)\b.*(pool|terminated|destroyed)/);
+      },
+      60000,
+    );
 
     it('stops the embedded PostgreSQL it started', async () => {
       const service = await start({ DATABASE_URL: undefined }, { readyTimeoutMs: 60000 });
