@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Coalescer } from '../common/coalescer';
 import { MetricsService } from '../metrics/metrics.service';
 import { User } from '../users/user.entity';
+import { QUERY_BOUND_MS } from '../database/bounded-client';
 import { runPrepared } from '../database/prepared';
 import { AfterCommit } from './after-commit';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -135,6 +136,7 @@ export class NotificationsService {
     (batch) => this.insertSingles(batch),
     SINGLES_IN_FLIGHT,
     SINGLES_PER_INSERT,
+    QUERY_BOUND_MS,
   );
 
   /** Every socket handshake counts its user's unread: concurrent counts share a query. */
@@ -142,6 +144,7 @@ export class NotificationsService {
     (userIds) => this.countUnreadOf(userIds),
     COUNTS_IN_FLIGHT,
     COUNTS_PER_QUERY,
+    QUERY_BOUND_MS,
   );
 
   constructor(
