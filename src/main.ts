@@ -2,9 +2,33 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import type { Logger as PinoRoot } from 'pino';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { SHUTDOWN_DEADLINE_MS } from './common/http-drain';
 import { ConfigError, loadConfig } from './config/configuration';
+import { ROOT_LOGGER } from './logging/logging.module';
+
+/**
+ * Nest closes the app on SIGTERM/SIGINT (`enableShutdownHooks`) and then exits; should closing
+ * hang (a pool waiting for a database that lost the connection's last bytes, for one), the
+ * process still exits once `SHUTDOWN_DEADLINE_MS` has passed, saying so. Unref'd: a shutdown
+ * that finishes in time is not held up by it.
+ */
+function armShutdownDeadline(logger: Logger, root: PinoRoot): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        logger.error(
+          `Shutdown not finished ${SHUTDOWN_DEADLINE_MS / 1000} s after ${signal}: exiting now`,
+        );
+        // Log lines are written asynchronously: let them out first, but not for long.
+        setTimeout(() => process.exit(1), 1000).unref();
+        root.flush(() => process.exit(1));
+      }, SHUTDOWN_DEADLINE_MS).unref();
+    });
+  }
+}
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
@@ -25,6 +49,7 @@ async function bootstrap(): Promise<void> {
   });
   app.useLogger(app.get(PinoLogger));
   configureApp(app);
+  armShutdownDeadline(logger, app.get<PinoRoot>(ROOT_LOGGER));
   if (host === undefined) await app.listen(port);
   else await app.listen(port, host);
   logger.log(

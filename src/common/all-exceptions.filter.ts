@@ -11,7 +11,9 @@ const UNAVAILABLE_CODES = new Set([
   'ENOTFOUND',
   'EPIPE',
 ]);
-const UNAVAILABLE_SQLSTATE = /^(08|57P)/;
+// Connection exceptions (08), the server shutting down or restarting (57P), and a statement
+// the server cancelled (57014: statement_timeout, a database too slow or stuck to answer in time).
+const UNAVAILABLE_SQLSTATE = /^(08|57P|57014$)/;
 
 /** True when the error says the database could not be reached, rather than a query being wrong. */
 export function isDatabaseUnavailable(error: unknown): boolean {

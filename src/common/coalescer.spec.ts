@@ -1,4 +1,4 @@
-import { Coalescer } from './coalescer';
+import { Coalescer, CoalescerTimeoutError } from './coalescer';
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -10,6 +10,16 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 
+/** Whether `promise` has settled yet, read at any later moment. */
+function settlement(promise: Promise<unknown>): { settled: boolean } {
+  const state = { settled: false };
+  const settle = () => {
+    state.settled = true;
+  };
+  promise.then(settle, settle);
+  return state;
+}
+
 describe('Coalescer', () => {
   it('runs a lone call at once, by itself', async () => {
     const batches: number[][] = [];
@@ -18,8 +28,7 @@ describe('Coalescer', () => {
         batches.push(inputs);
         return Promise.resolve(inputs.map((n) => n * 2));
       },
-      1,
-      100,
+      { maxInFlight: 1, maxBatch: 100 },
     );
     await expect(coalescer.run(21)).resolves.toBe(42);
     expect(batches).toEqual([[21]]);
@@ -36,8 +45,7 @@ describe('Coalescer', () => {
         await gate.promise;
         return inputs.map((n) => `#${n}`);
       },
-      1,
-      100,
+      { maxInFlight: 1, maxBatch: 100 },
     );
     const first = coalescer.run(1);
     const rest = [2, 3, 4].map((n) => coalescer.run(n));
@@ -61,8 +69,7 @@ describe('Coalescer', () => {
         await gate.promise;
         return inputs;
       },
-      2,
-      2,
+      { maxInFlight: 2, maxBatch: 2 },
     );
     const calls = [1, 2, 3, 4, 5, 6].map((n) => coalescer.run(n));
     expect(batches).toEqual([[1], [2]]);
@@ -80,8 +87,7 @@ describe('Coalescer', () => {
     let fail = true;
     const coalescer = new Coalescer<number, number>(
       (inputs) => (fail ? Promise.reject(new Error('boom')) : Promise.resolve(inputs)),
-      1,
-      100,
+      { maxInFlight: 1, maxBatch: 100 },
     );
     await expect(coalescer.run(1)).rejects.toThrow('boom');
     fail = false;
@@ -102,9 +108,7 @@ describe('Coalescer', () => {
           reads += 1;
           return inputs.map((key) => `${key}@${reads}`);
         },
-        1,
-        100,
-        (key) => key,
+        { maxInFlight: 1, maxBatch: 100, keyOf: (key) => key },
       );
       const first = coalescer.run('a');
       // Asked while 'a' is in flight: must not share its (possibly earlier) answer.
@@ -129,9 +133,7 @@ describe('Coalescer', () => {
           await gate.promise;
           return inputs;
         },
-        2,
-        100,
-        (key) => key,
+        { maxInFlight: 2, maxBatch: 100, keyOf: (key) => key },
       );
       const busy = coalescer.run('busy');
       const again = coalescer.run('busy');
@@ -161,9 +163,7 @@ describe('Coalescer', () => {
           }
           throw new Error('boom');
         },
-        1,
-        100,
-        (n) => n,
+        { maxInFlight: 1, maxBatch: 100, keyOf: (n) => n },
       );
       const first = coalescer.run(1);
       const joined = [coalescer.run(2), coalescer.run(2)];
@@ -172,6 +172,114 @@ describe('Coalescer', () => {
       await expect(joined[0]).rejects.toThrow('boom');
       await expect(joined[1]).rejects.toThrow('boom');
       expect(calls).toBe(2);
+    });
+  });
+
+  describe('with a timeout', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('rejects a call stuck in a batch, and one queued behind it, once each has waited the bound', async () => {
+      const batches: number[][] = [];
+      const stuck = deferred<number[]>();
+      const coalescer = new Coalescer<number, number>(
+        (inputs) => {
+          batches.push(inputs);
+          return stuck.promise;
+        },
+        { maxInFlight: 1, maxBatch: 100, timeoutMs: 1000 },
+      );
+      const first = coalescer.run(1);
+      const firstState = settlement(first);
+      await jest.advanceTimersByTimeAsync(400);
+      const queued = coalescer.run(2);
+      const queuedState = settlement(queued);
+
+      await jest.advanceTimersByTimeAsync(599);
+      expect(firstState.settled).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      await expect(first).rejects.toThrow(CoalescerTimeoutError);
+      await expect(first).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+
+      // The queued call got the slot the stuck batch gave up; it still waits no more than its own bound.
+      expect(batches).toEqual([[1], [2]]);
+      await jest.advanceTimersByTimeAsync(399);
+      expect(queuedState.settled).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      await expect(queued).rejects.toThrow(/no answer within 1000 ms/);
+    });
+
+    it('takes a call out of the queue when it gives up there, so no batch carries it', async () => {
+      const batches: number[][] = [];
+      const gates: Array<ReturnType<typeof deferred<void>>> = [];
+      const coalescer = new Coalescer<number, number>(
+        async (inputs) => {
+          batches.push(inputs);
+          const gate = deferred<void>();
+          gates.push(gate);
+          await gate.promise;
+          return inputs;
+        },
+        { maxInFlight: 1, maxBatch: 1, timeoutMs: 1000 },
+      );
+      const [first, second, third] = [1, 2, 3].map((n) => coalescer.run(n));
+      second.catch(() => undefined);
+      third.catch(() => undefined);
+      await jest.advanceTimersByTimeAsync(500);
+      gates[0].resolve();
+      await expect(first).resolves.toBe(1);
+      await jest.advanceTimersByTimeAsync(0);
+      expect(batches).toEqual([[1], [2]]);
+      await jest.advanceTimersByTimeAsync(500);
+      // Both waited 1 s: the second in its batch, the third in the queue.
+      await expect(second).rejects.toThrow(CoalescerTimeoutError);
+      await expect(third).rejects.toThrow(CoalescerTimeoutError);
+      gates[1].resolve();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(batches).toEqual([[1], [2]]);
+    });
+
+    it('serves calls again once a batch that never settles has given up its slot', async () => {
+      let stall = true;
+      const coalescer = new Coalescer<number, number>(
+        (inputs) => (stall ? new Promise<number[]>(() => undefined) : Promise.resolve(inputs)),
+        { maxInFlight: 1, maxBatch: 100, timeoutMs: 1000 },
+      );
+      const stuck = coalescer.run(1);
+      stuck.catch(() => undefined);
+      await jest.advanceTimersByTimeAsync(1000);
+      await expect(stuck).rejects.toThrow(CoalescerTimeoutError);
+      stall = false;
+      await expect(coalescer.run(2)).resolves.toBe(2);
+    });
+
+    it('with keyOf, frees a stuck key once its batch gives up, and keeps joined calls apart', async () => {
+      let stall = true;
+      const coalescer = new Coalescer<number, number>(
+        (inputs) => (stall ? new Promise<number[]>(() => undefined) : Promise.resolve(inputs)),
+        { maxInFlight: 1, maxBatch: 100, keyOf: (n) => n, timeoutMs: 1000 },
+      );
+      const stuck = coalescer.run(7);
+      stuck.catch(() => undefined);
+      await jest.advanceTimersByTimeAsync(600);
+      // Joins a queued call for key 7 that waits behind the stuck batch.
+      const early = coalescer.run(7);
+      early.catch(() => undefined);
+      stall = false;
+      await jest.advanceTimersByTimeAsync(400);
+      await expect(stuck).rejects.toThrow(CoalescerTimeoutError);
+      // The key is free again: the waiting call ran, and a new one runs at once.
+      await expect(early).resolves.toBe(7);
+      await expect(coalescer.run(7)).resolves.toBe(7);
+    });
+
+    it('answers in time as without a timeout, and leaves no timer behind', async () => {
+      const coalescer = new Coalescer<number, number>(
+        (inputs) => Promise.resolve(inputs.map((n) => n + 1)),
+        { maxInFlight: 1, maxBatch: 100, timeoutMs: 1000 },
+      );
+      await expect(Promise.all([coalescer.run(1), coalescer.run(2)])).resolves.toEqual([2, 3]);
+      expect(jest.getTimerCount()).toBe(0);
     });
   });
 });

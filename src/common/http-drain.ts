@@ -10,9 +10,18 @@ import { SOCKET_PATH } from '../notifications/notifications.gateway';
 
 /**
  * How long a shutdown waits for requests in flight. Below the 30 s an orchestrator usually
- * grants between SIGTERM and SIGKILL (docker compose's `stop_grace_period` here).
+ * grants between SIGTERM and SIGKILL (docker compose's `stop_grace_period` here). A request
+ * waiting on the database is answered within its own bound (8 s), so this drains even those.
  */
 export const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * The hard deadline after SIGTERM or SIGINT: the process exits (code 1) once this has passed,
+ * whatever is still stuck in closing (a pool waiting for a connection, a Redis quit, a socket).
+ * The drain's 10 s plus 10 s for closing sockets, Redis and the pool, and still 10 s under
+ * compose's 30 s `stop_grace_period`, so the process ends by itself, logging why, before SIGKILL.
+ */
+export const SHUTDOWN_DEADLINE_MS = 20_000;
 
 /**
  * Drains HTTP on shutdown, before anything closes (Nest closes Socket.IO, the HTTP server and

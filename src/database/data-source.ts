@@ -1,8 +1,17 @@
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions, MigrationExecutor } from 'typeorm';
 import { InitialSchema1764115200000 } from '../../migrations/1764115200000-initial-schema';
 import { DeliveryOutbox1764979200000 } from '../../migrations/1764979200000-delivery-outbox';
 import { Notificacion } from '../notifications/notificacion.entity';
 import { User } from '../users/user.entity';
+import {
+  BoundedClient,
+  BoundedClientConfig,
+  KEEPALIVE_INITIAL_DELAY_MS,
+  POOL_WAIT_MS,
+  REPLY_TIMEOUT_MS,
+  STATEMENT_TIMEOUT_MS,
+  withoutTimeouts,
+} from './bounded-client';
 
 /** Name of the database the embedded PostgreSQL creates and serves. */
 export const EMBEDDED_DATABASE = 'notificaciones';
@@ -21,27 +30,44 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     applicationName: 'notificaciones',
+    // pg-pool passes these on to each client it creates (see bounded-client.ts for the numbers).
     extra: {
       max: 20,
-      connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30000,
-    },
+      Client: BoundedClient,
+      connectionTimeoutMillis: POOL_WAIT_MS,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      replyTimeoutMillis: REPLY_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+    } satisfies BoundedClientConfig & Record<string, unknown>,
   };
 }
 
 /**
  * Applies pending migrations under an advisory lock, so instances that start together
  * take turns instead of racing to create the same tables. Returns the names applied.
+ * They run on the lock's connection, without the request timeouts: waiting for another
+ * instance's migrations, or rewriting a large table, may take longer than any request should.
  */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   const lock = dataSource.createQueryRunner();
   await lock.connect();
   try {
-    await lock.query('SELECT pg_advisory_lock($1, $2)', MIGRATION_LOCK);
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    return applied.map((migration) => migration.name);
+    return await withoutTimeouts(lock, async () => {
+      await lock.query('SELECT pg_advisory_lock($1, $2)', MIGRATION_LOCK);
+      try {
+        const executor = new MigrationExecutor(dataSource, lock);
+        executor.transaction = 'each';
+        const applied = await executor.executePendingMigrations();
+        return applied.map((migration) => migration.name);
+      } finally {
+        await lock
+          .query('SELECT pg_advisory_unlock($1, $2)', MIGRATION_LOCK)
+          .catch(() => undefined);
+      }
+    });
   } finally {
-    await lock.query('SELECT pg_advisory_unlock($1, $2)', MIGRATION_LOCK).catch(() => undefined);
     await lock.release();
   }
 }

@@ -5,6 +5,7 @@ import { Coalescer } from '../common/coalescer';
 import { Admission } from '../limits/admission';
 import { MetricsService } from '../metrics/metrics.service';
 import { User } from '../users/user.entity';
+import { QUERY_BOUND_MS } from '../database/bounded-client';
 import { runPrepared } from '../database/prepared';
 import { AfterCommit } from './after-commit';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -163,8 +164,7 @@ export class NotificationsService {
    */
   private readonly singles = new Coalescer<Single, CreatedRow | undefined>(
     (batch) => this.insertSingles(batch),
-    SINGLES_IN_FLIGHT,
-    SINGLES_PER_INSERT,
+    { maxInFlight: SINGLES_IN_FLIGHT, maxBatch: SINGLES_PER_INSERT, timeoutMs: QUERY_BOUND_MS },
   );
 
   /**
@@ -174,9 +174,12 @@ export class NotificationsService {
    */
   private readonly unreadCounts = new Coalescer<number, number>(
     (userIds) => this.countUnreadOf(userIds),
-    COUNTS_IN_FLIGHT,
-    COUNTS_PER_QUERY,
-    (userId) => userId,
+    {
+      maxInFlight: COUNTS_IN_FLIGHT,
+      maxBatch: COUNTS_PER_QUERY,
+      keyOf: (userId) => userId,
+      timeoutMs: QUERY_BOUND_MS,
+    },
   );
 
   constructor(

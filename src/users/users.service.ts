@@ -2,6 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, QueryFailedError, Repository } from 'typeorm';
 import { Coalescer } from '../common/coalescer';
+import { QUERY_BOUND_MS } from '../database/bounded-client';
 import { runPrepared } from '../database/prepared';
 import { User } from './user.entity';
 
@@ -20,8 +21,7 @@ export class UsersService {
    */
   private readonly activeLookups = new Coalescer<number, User | null>(
     (ids) => this.findActiveMany(ids),
-    LOOKUPS_IN_FLIGHT,
-    LOOKUPS_PER_QUERY,
+    { maxInFlight: LOOKUPS_IN_FLIGHT, maxBatch: LOOKUPS_PER_QUERY, timeoutMs: QUERY_BOUND_MS },
   );
 
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}

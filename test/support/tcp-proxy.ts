@@ -4,7 +4,8 @@ import { createConnection, createServer, Server, Socket } from 'node:net';
  * A TCP proxy on a free loopback port in front of a real server (PostgreSQL, or an app, standing
  * in for a load balancer). `cut()` closes every connection through it and every new one, as a
  * database that went away would; `restore()` lets connections through again; `hold()` stalls
- * them. The listening port stays the same throughout, so clients keep their configured address.
+ * them; `drop()` loses what they carry. The listening port stays the same throughout, so clients
+ * keep their configured address.
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
@@ -12,6 +13,9 @@ export class TcpProxy {
   private holding = false;
   private holdingReplies = false;
   private replyMarker?: Buffer;
+  private dropping = false;
+  private dropTimer?: NodeJS.Timeout;
+  private dropped = 0;
   /** Data (or, as null, the end of the stream) waiting while held, in order. */
   private held: Array<{ to: Socket; chunk: Buffer | null }> = [];
 
@@ -43,8 +47,28 @@ export class TcpProxy {
     this.sockets.clear();
   }
 
+  /** Ends `cut()` and `drop()`: connections go through again. */
   restore(): void {
     this.cutOff = false;
+    this.dropping = false;
+    clearTimeout(this.dropTimer);
+  }
+
+  /**
+   * Silently discards every byte, both ways, on open and new connections alike, keeping them
+   * open (no reset, no FIN): a peer gone without a word (failover, NAT expiry, a hung pooler),
+   * or replies lost on the wire. For `forMs` when given, else until `restore()`. What was
+   * discarded is gone: a connection that lost part of a conversation stays out of step.
+   */
+  drop(forMs?: number): void {
+    this.dropping = true;
+    clearTimeout(this.dropTimer);
+    if (forMs !== undefined) this.dropTimer = setTimeout(() => this.restore(), forMs);
+  }
+
+  /** How many bytes `drop()` has discarded so far. */
+  get droppedBytes(): number {
+    return this.dropped;
   }
 
   /** Keeps connections open but forwards nothing until `release()`: a server that stalls. */
@@ -92,6 +116,7 @@ export class TcpProxy {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.dropTimer);
     this.cut();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -112,7 +137,8 @@ export class TcpProxy {
           this.holdingReplies = true;
           this.replyMarker = undefined;
         }
-        if (this.holding || (isReply && this.holdingReplies)) this.held.push({ to, chunk });
+        if (this.dropping) this.dropped += chunk?.length ?? 0;
+        else if (this.holding || (isReply && this.holdingReplies)) this.held.push({ to, chunk });
         else if (chunk === null) to.end();
         else to.write(chunk);
       };
