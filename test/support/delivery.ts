@@ -5,7 +5,7 @@ import { waitFor } from './wait';
  * Resolves once the delivery leader has published everything committed so far: it deletes an
  * outbox row only after publishing it, so an empty outbox means nothing is left to push.
  */
-export async function outboxDrained(dataSource: DataSource, timeoutMs = 5000): Promise<void> {
+export async function outboxDrained(dataSource: DataSource, timeoutMs = 10_000): Promise<void> {
   await waitFor(
     'the delivery leader to publish the outbox',
     async () => {
