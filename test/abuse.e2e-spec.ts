@@ -11,7 +11,9 @@ import {
   startApp,
   TestApp,
 } from './factories';
+import { markReadSocket } from './sockets';
 import { openTestDatabase } from './support/database';
+import { healthUnderFlood } from './support/flood';
 import { ServiceProcess } from './support/service-process';
 import { waitFor } from './support/wait';
 
@@ -170,6 +172,128 @@ describe('abuse limits', () => {
       (await open(token, 'https://app.example.com')).close();
       (await open(token, app.url)).close();
       (await open(token)).close();
+    });
+  });
+
+  describe('input floods: the event loop stays free while bad input is refused', () => {
+    // Before the fix each of these held the event loop from 0.1 s (1,400 levels) to 5 s
+    // (90,000 keys) per request, and /health answered in seconds. A generous bound: the point
+    // is blocks of hundreds of milliseconds, not a benchmark.
+    const HEALTH_BOUND_MS = 600;
+    // A service process of its own, probed from outside as a load balancer would: the test's
+    // own work of sending the flood does not count against the service.
+    let service: ServiceProcess;
+    let database: DataSource;
+    let token: string;
+    let staffToken: string;
+    beforeAll(async () => {
+      database = await openTestDatabase();
+      // Without the per-socket budget, so that every event of the flood reaches the handler.
+      service = await ServiceProcess.start({
+        DATABASE_URL: process.env.DATABASE_URL,
+        JWT_SECRET: process.env.JWT_SECRET,
+        SOCKET_RATE_LIMIT_PER_MINUTE: '0',
+        LOG_LEVEL: 'warn',
+      });
+      token = signToken(await createUser(database));
+      staffToken = signToken(await createUser(database, { staff: true }));
+    }, 30000);
+    afterAll(async () => {
+      await ServiceProcess.disposeAll();
+      await database?.destroy();
+    });
+
+    const keyed = (keys: number, fields: string) =>
+      `{${fields}` + Array.from({ length: keys }, (_, i) => `,"k${i}":1`).join('') + '}';
+    const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+
+    function post(path: string, body: string, authorization?: string): Promise<string> {
+      return fetch(`${service.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          ...(authorization ? { Authorization: `Bearer ${authorization}` } : {}),
+        },
+        body,
+      }).then(async (response) => {
+        await response.arrayBuffer();
+        return String(response.status);
+      });
+    }
+
+    it('40,000 unknown keys from a logged-in user (and 30,000 to send from staff)', async () => {
+      const markRead = keyed(40_000, '"ids":[]');
+      const send = keyed(30_000, '"staff":true,"mensaje":"hola"');
+      // Under send's limit: this one is read, and refused by its shape before it is parsed.
+      expect(Buffer.byteLength(send)).toBeLessThan(384 * 1024);
+      let turn = 0;
+      const { slowestHealthMs, outcomes } = await healthUnderFlood(
+        service.url,
+        () =>
+          (turn += 1) % 2 === 0
+            ? post('/notifications/api/mark-read/', markRead, token)
+            : post('/notifications/api/send/', send, staffToken),
+        { workers: 5 },
+      );
+      expect([...outcomes.keys()].sort()).toEqual(['400', '413']);
+      expect(slowestHealthMs).toBeLessThan(HEALTH_BOUND_MS);
+    });
+
+    it('1,400 levels of nesting over HTTP', async () => {
+      const body = `{"ids":${nested(1_400)}}`;
+      const { slowestHealthMs, outcomes } = await healthUnderFlood(
+        service.url,
+        () => post('/notifications/api/mark-read/', body, token),
+        { workers: 5 },
+      );
+      expect([...outcomes.keys()]).toEqual(['400']);
+      expect(slowestHealthMs).toBeLessThan(HEALTH_BOUND_MS);
+    });
+
+    it('1,400 levels of nesting over 5 sockets, each answered through its ack', async () => {
+      const payload: unknown = JSON.parse(`{"ids":${nested(1_400)}}`);
+      const floodSockets = await Promise.all(
+        Array.from({ length: 5 }, () => connectSocket(service.url, { token })),
+      );
+      sockets.push(...floodSockets);
+      const exceptions: unknown[] = [];
+      for (const socket of floodSockets) {
+        socket.on('exception' as never, (payload: unknown) => {
+          exceptions.push(payload);
+        });
+      }
+      let turn = 0;
+      const { slowestHealthMs, outcomes } = await healthUnderFlood(
+        service.url,
+        async () => {
+          const ack = (await markReadSocket(floodSockets[(turn += 1) % 5], payload)) as {
+            error?: string;
+          };
+          return `ack: ${ack.error}`;
+        },
+        { workers: 5 },
+      );
+      expect([...outcomes.keys()]).toEqual([
+        'ack: JSON input must not be nested deeper than 32 levels',
+      ]);
+      expect(exceptions).toEqual([]);
+      expect(floodSockets.every((socket) => socket.connected)).toBe(true);
+      expect(slowestHealthMs).toBeLessThan(HEALTH_BOUND_MS);
+    });
+
+    it('8 anonymous clients posting 1 MiB nested bodies: 401, never parsed', async () => {
+      const body = `{"ids":${nested(512 * 1024 - 4)}}`;
+      expect(Buffer.byteLength(body)).toBe(1024 * 1024);
+      const forged = signToken(1, { secret: 'not the secret' });
+      let turn = 0;
+      const { slowestHealthMs, outcomes } = await healthUnderFlood(
+        service.url,
+        () =>
+          post('/notifications/api/mark-read/', body, (turn += 1) % 2 === 0 ? undefined : forged),
+        { workers: 8 },
+      );
+      expect([...outcomes.keys()]).toEqual(['401']);
+      expect(slowestHealthMs).toBeLessThan(HEALTH_BOUND_MS);
     });
   });
 

@@ -112,6 +112,46 @@ const extraHeaders = fc.dictionary(
   { maxKeys: 3 },
 );
 
+/**
+ * Any JSON value, sometimes wrapped in arrays or objects: up to the 32-level limit and past it,
+ * as far as the 1,400 levels that overflowed the stack of class-transformer.
+ */
+const anyJson: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc
+    .tuple(
+      fc.jsonValue({ maxDepth: 1 }),
+      fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1000, max: 2000 })),
+      fc.boolean(),
+    )
+    .map(([value, levels, inObjects]) => {
+      let wrapped: unknown = value;
+      for (let level = 0; level < levels; level += 1) {
+        wrapped = inObjects ? { k: wrapped } : [wrapped];
+      }
+      return wrapped;
+    }),
+);
+
+/** A body object: each field valid, absent, null or any JSON, sometimes with a key too many. */
+function bodyOf(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<string> {
+  const record = Object.fromEntries(
+    Object.entries(fields).map(([key, valid]) => [
+      key,
+      fc.oneof(valid, fc.constant(null), anyJson),
+    ]),
+  );
+  return fc
+    .tuple(
+      fc.record(record, { requiredKeys: [] }),
+      fc.option(fc.tuple(fc.constantFrom('extra', '__proto__', 'constructor', 'ids'), anyJson)),
+    )
+    .map(([body, extra]) => {
+      if (extra) Object.defineProperty(body, extra[0], { value: extra[1], enumerable: true });
+      return JSON.stringify(body);
+    });
+}
+
 describe('property-based: random input at every door', () => {
   let app: TestApp;
   let attacker: User;
@@ -223,6 +263,131 @@ describe('property-based: random input at every door', () => {
       { numRuns: 300 },
     );
     await request(app.url).get('/health').expect(200);
+    await victimUntouched();
+  }, 60000);
+
+  it('send, list and mark-read: any JSON in any field is 400 or success, and only then has effects', async () => {
+    const attackerToken = signToken(attacker);
+    const staffToken = signToken(staff);
+    const attackerIds = await app.dataSource.query<Array<{ id: string }>>(
+      `INSERT INTO notificaciones (usuario_id, mensaje)
+       SELECT $1, 'mía ' || g FROM generate_series(1, 5) AS g RETURNING id`,
+      [attacker.id],
+    );
+    const ownIds = attackerIds.map((row) => Number(row.id));
+    // The victim is never named here and is not staff: nothing may reach them.
+    const victimCount = async () =>
+      Number(
+        (
+          await app.dataSource.query<Array<{ count: string }>>(
+            'SELECT count(*) AS count FROM notificaciones WHERE usuario_id = $1',
+            [victim.id],
+          )
+        )[0].count,
+      );
+    const victimBefore = await victimCount();
+    const total = async () =>
+      Number(
+        (
+          await app.dataSource.query<Array<{ count: string }>>(
+            'SELECT count(*) AS count FROM notificaciones',
+          )
+        )[0].count,
+      );
+    const send = bodyOf({
+      usuarios: fc.subarray([attacker.id, staff.id], { minLength: 1 }),
+      staff: fc.constant(true),
+      mensaje: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }),
+    }).map((body) => ({ route: 'send' as const, body }));
+    const markRead = bodyOf({ ids: fc.subarray([...victimIds, ...ownIds]) }).map((body) => ({
+      route: 'mark-read' as const,
+      body,
+    }));
+    const list = fc
+      .array(
+        fc.tuple(
+          fc.constantFrom('limit', 'cursor', 'unread', 'tipo', 'other'),
+          // JSON as text (a query cannot nest), kept short: URLs over 16 KiB are refused before
+          // any route sees them.
+          fc.oneof(
+            awkward.map(String),
+            fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)),
+          ),
+        ),
+        { maxLength: 4 },
+      )
+      .map((pairs) => ({
+        route: 'list' as const,
+        body: pairs
+          .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+          .join('&'),
+      }));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(send, markRead, list), async ({ route, body }) => {
+        const before = await total();
+        const response =
+          route === 'list'
+            ? await request(app.url)
+                .get(`/notifications/api/list/?${body}`)
+                .set('Authorization', `Bearer ${attackerToken}`)
+            : await request(app.url)
+                .post(`/notifications/api/${route}/`)
+                .set('Authorization', `Bearer ${route === 'send' ? staffToken : attackerToken}`)
+                .set('Content-Type', 'application/json')
+                .send(body);
+        const success = route === 'send' ? 201 : 200;
+        // The request in the failure message, with what it got.
+        expect({ route, body, status: response.status }).toEqual({
+          route,
+          body,
+          status: [success, 400].includes(response.status) ? response.status : `${success} or 400`,
+        });
+        if (route === 'send' && response.status === 201) {
+          // Only one audience, and `staff` exactly true: `null` is never taken for "absent".
+          const sent = JSON.parse(body) as Record<string, unknown>;
+          expect({ body, audiences: Number('usuarios' in sent) + Number('staff' in sent) }).toEqual(
+            { body, audiences: 1 },
+          );
+          expect({
+            body,
+            staff: 'staff' in sent ? sent.staff : true,
+            usuarios: 'usuarios' in sent ? Array.isArray(sent.usuarios) : true,
+          }).toEqual({ body, staff: true, usuarios: true });
+        }
+        expect(response.text).not.toContain(secret);
+        const created =
+          response.status === 201 ? (response.body as { created: number }).created : 0;
+        expect(await total()).toBe(before + created);
+      }),
+      { numRuns: 300 },
+    );
+    await victimUntouched();
+    expect(await victimCount()).toBe(victimBefore);
+  }, 120000);
+
+  it('Socket.IO mark_read: any JSON in any field is an ack, never an exception event', async () => {
+    const socket = await connectSocket(app.url, { token: signToken(attacker) });
+    sockets.push(socket);
+    const events: string[] = [];
+    socket.onAny((event: string) => events.push(event));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          bodyOf({ ids: fc.subarray(victimIds) }).map((body): unknown => JSON.parse(body)),
+          anyJson,
+        ),
+        async (payload) => {
+          const ack = (await socket.timeout(5000).emitWithAck('mark_read', payload as never)) as
+            { error: string } | { updated: number; unread_count: number };
+          if ('error' in ack) expect(ack.error).toEqual(expect.any(String));
+          else
+            expect(ack).toEqual({ updated: expect.any(Number), unread_count: expect.any(Number) });
+          expect(socket.connected).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    expect(events.filter((event) => event === 'exception')).toEqual([]);
     await victimUntouched();
   }, 60000);
 

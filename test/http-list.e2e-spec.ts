@@ -122,17 +122,32 @@ describe('GET /notifications/api/list/', () => {
       expect(body.notifications).toHaveLength(size);
     });
 
-    it.each([['0'], ['101'], ['-1'], ['abc'], ['1.5'], [''], [['5', '6']], [['5', '5']]])(
-      'rejects limit=%j with a 400 in Nest shape',
-      async (limit) => {
-        const { body } = await list(user, { limit }).expect(400);
-        expect(body).toEqual({
-          statusCode: 400,
-          message: expect.arrayContaining([expect.stringMatching(/limit/)]),
-          error: 'Bad Request',
-        });
-      },
-    );
+    it.each([
+      ['0'],
+      ['101'],
+      ['-1'],
+      ['abc'],
+      ['1.5'],
+      [''],
+      [['5', '6']],
+      [['5', '5']],
+      // Number() takes each of these; the contract wants plain decimal digits.
+      ['1e1'],
+      ['0x10'],
+      [' 5'],
+      ['5 '],
+      ['+5'],
+      ['5.0'],
+      ['0b101'],
+      ['١٠'],
+    ])('rejects limit=%j with a 400 in Nest shape', async (limit) => {
+      const { body } = await list(user, { limit }).expect(400);
+      expect(body).toEqual({
+        statusCode: 400,
+        message: expect.arrayContaining([expect.stringMatching(/limit/)]),
+        error: 'Bad Request',
+      });
+    });
 
     it('gives no next_cursor when the page ends exactly at the last row', async () => {
       const exact = await createUser(app);
@@ -143,14 +158,39 @@ describe('GET /notifications/api/list/', () => {
     });
   });
 
-  it.each([[{ foo: '1' }], [{ limit: '5', sort: 'asc' }], [{ offset: '20' }]])(
-    'rejects unknown query parameters %j with 400',
-    async (query) => {
-      const user = await createUser(app);
-      const { body } = await list(user, query).expect(400);
-      expect(body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
-    },
-  );
+  it.each([
+    [{ foo: '1' }],
+    [{ limit: '5', sort: 'asc' }],
+    [{ offset: '20' }],
+    [{ 'limit[]': '5' }],
+    [{ constructor: '1' }],
+  ])('rejects unknown query parameters %j with 400', async (query) => {
+    const user = await createUser(app);
+    const { body } = await list(user, query).expect(400);
+    expect(body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(body.message).toEqual([expect.stringMatching(/^unknown parameter /)]);
+  });
+
+  it('takes limit with leading zeros (still plain digits)', async () => {
+    const user = await createUser(app);
+    await insertNotifications(app, user, 3);
+    const { body } = await list(user, { limit: '002' }).expect(200);
+    expect(body.notifications).toHaveLength(2);
+  });
+
+  it.each([
+    ['unread', ['true', 'false']],
+    ['limit', ['5', '5']],
+    ['cursor', ['a', 'a']],
+  ])('rejects %s given twice with 400 saying so', async (name, values) => {
+    const user = await createUser(app);
+    const { body } = await list(user, { [name]: values }).expect(400);
+    expect(body).toEqual({
+      statusCode: 400,
+      message: [`${name} must be given once`],
+      error: 'Bad Request',
+    });
+  });
 
   describe('cursor', () => {
     it('walks every page once, in order, with no skips or repeats', async () => {

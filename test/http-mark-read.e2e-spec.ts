@@ -1,9 +1,15 @@
 import request from 'supertest';
+import { MARK_READ_BODY_LIMIT } from '../src/notifications/dto/mark-read.dto';
 import { User } from '../src/users/user.entity';
 import { bearer, createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
 
 const MARK_READ = '/notifications/api/mark-read/';
-const ONE_MIB = 1024 * 1024;
+
+/** `{"ids":[]}` and `keys` more keys. */
+const keyed = (keys: number) =>
+  '{"ids":[]' + Array.from({ length: keys }, (_, i) => `,"k${i}":1`).join('') + '}';
+/** `1` inside `levels` arrays. */
+const nested = (levels: number) => '['.repeat(levels) + '1' + ']'.repeat(levels);
 
 describe('POST /notifications/api/mark-read/', () => {
   let app: TestApp;
@@ -183,28 +189,107 @@ describe('POST /notifications/api/mark-read/', () => {
     });
   });
 
-  it('takes a body of exactly 1 MiB', async () => {
+  it('takes the largest valid body: 1,000 ids of 16 digits, one per indented line', async () => {
+    const user = await createUser(app);
+    const ids = Array.from({ length: 1000 }, (_, i) => Number.MAX_SAFE_INTEGER - i);
+    const payload = JSON.stringify({ ids }, null, 4);
+    expect(Buffer.byteLength(payload)).toBeLessThan(MARK_READ_BODY_LIMIT);
+    const { body } = await markReadRaw(user, payload).expect(200);
+    expect(body).toStrictEqual({ updated: 0, unread_count: 0 });
+  });
+
+  it('takes a body of exactly its limit, and refuses one byte more with 413 in Nest shape', async () => {
     const user = await createUser(app);
     const ids = await insertNotifications(app, user, 2);
     const json = JSON.stringify({ ids });
     // JSON allows any amount of whitespace: pad the body to the limit with it.
-    const payload = json.slice(0, -1) + ' '.repeat(ONE_MIB - json.length) + '}';
-    expect(Buffer.byteLength(payload)).toBe(ONE_MIB);
-    const { body } = await markReadRaw(user, payload).expect(200);
-    expect(body).toStrictEqual({ updated: 2, unread_count: 0 });
-  });
-
-  it('refuses a body over 1 MiB with 413 in Nest shape', async () => {
-    const user = await createUser(app);
-    const ids = await insertNotifications(app, user, 1);
-    const payload = '{"ids":[]' + ' '.repeat(ONE_MIB - 9) + '}';
-    expect(Buffer.byteLength(payload)).toBe(ONE_MIB + 1);
-    const { body } = await markReadRaw(user, payload).expect(413);
+    const exact = json.slice(0, -1) + ' '.repeat(MARK_READ_BODY_LIMIT - json.length) + '}';
+    expect(Buffer.byteLength(exact)).toBe(MARK_READ_BODY_LIMIT);
+    const over = exact.slice(0, -1) + ' }';
+    const { body } = await markReadRaw(user, over).expect(413);
     expect(body).toEqual({
       statusCode: 413,
       message: expect.any(String),
       error: 'Payload Too Large',
     });
     expect(await unreadIds(user)).toEqual(ids);
+    const accepted = await markReadRaw(user, exact).expect(200);
+    expect(accepted.body).toStrictEqual({ updated: 2, unread_count: 0 });
+  });
+
+  describe('the shape of the JSON, refused before it is parsed or walked', () => {
+    it.each<[string, string, RegExp]>([
+      ['an object of 1,001 keys', keyed(1000), /more than 1000 keys/],
+      ['an array of 10,001 elements', `{"ids":[${'1,'.repeat(10_000)}1]}`, /more than 10000/],
+      ['1,400 levels (a stack overflow, and a 500, before)', `{"ids":${nested(1399)}}`, /32/],
+      ['33 levels', `{"ids":${nested(32)}}`, /deeper than 32 levels/],
+      ['33 levels of objects', '{"ids":[],"a":' + '{"a":'.repeat(32) + '1' + '}'.repeat(33), /32/],
+    ])('%s: 400 in Nest shape', async (_name, payload, message) => {
+      const user = await createUser(app);
+      const ids = await insertNotifications(app, user, 1);
+      const { body } = await markReadRaw(user, payload).expect(400);
+      expect(body).toEqual({ statusCode: 400, message: expect.any(String), error: 'Bad Request' });
+      expect(body.message).toMatch(message);
+      expect(await unreadIds(user)).toEqual(ids);
+    });
+
+    it('counts structure only outside strings: brackets, commas and escaped quotes in text', async () => {
+      const user = await createUser(app);
+      const text = JSON.stringify('[[[{{,,\\"' + '['.repeat(100) + ',"'.repeat(2000));
+      const { body } = await markReadRaw(user, `{"ids":[],"nota":${text}}`).expect(400);
+      // Parsed, and refused for the key the DTO does not declare, not for its shape.
+      expect(body.message).toEqual(['property nota should not exist']);
+    });
+
+    it('32 levels is within the limit (and refused by validation, not by shape)', async () => {
+      const user = await createUser(app);
+      const { body } = await markReadRaw(user, `{"ids":${nested(31)}}`).expect(400);
+      expect(body.message).toEqual(['ids must hold plain values, not objects or nested arrays']);
+    });
+
+    it('1,000 unknown keys: 400 naming ten of them, before class-transformer walks them', async () => {
+      const user = await createUser(app);
+      const started = Date.now();
+      const { body } = await markReadRaw(user, keyed(999)).expect(400);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(body.message).toHaveLength(11);
+      expect(body.message[0]).toBe('property k0 should not exist');
+      expect(body.message[10]).toBe('and 989 more');
+    });
+
+    it('40,000 keys (5 s of event loop before): 413, never read', async () => {
+      const user = await createUser(app);
+      await markReadRaw(user, keyed(40_000)).expect(413);
+    });
+
+    it('refuses JSON in another charset than UTF-8 with 415', async () => {
+      const user = await createUser(app);
+      const { body } = await request(app.url)
+        .post(MARK_READ)
+        .set(bearer(signToken(user)))
+        .set('Content-Type', 'application/json; charset=utf-16le')
+        .send(Buffer.from('{"ids":[]}', 'utf16le'))
+        .expect(415);
+      expect(body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
+    });
+  });
+
+  describe('the caller before the body', () => {
+    it.each<[string, string | undefined]>([
+      ['no token', undefined],
+      ['a forged token', signToken(1, { secret: 'not the secret' })],
+      ['an expired token', signToken(1, { expiresIn: -10 })],
+    ])('%s: 401 whatever the body, which is never parsed', async (_name, token) => {
+      for (const payload of ['{"ids": [1, 2', `{"ids":${'['.repeat(5000)}`, keyed(2000)]) {
+        let call = request(app.url).post(MARK_READ).set('Content-Type', 'application/json');
+        if (token) call = call.set(bearer(token));
+        const { body } = await call.send(payload).expect(401);
+        expect(body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+      }
+      // Over the route's limit too: a client that cannot call the route learns nothing more.
+      let big = request(app.url).post(MARK_READ).set('Content-Type', 'application/json');
+      if (token) big = big.set(bearer(token));
+      await big.send(`{"ids":${'['.repeat(512 * 1024)}`).expect(401);
+    });
   });
 });

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { SEND_BODY_LIMIT } from '../src/notifications/dto/send.dto';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
 import {
@@ -174,16 +175,32 @@ describe('POST /notifications/api/send/', () => {
   });
 
   describe('usuarios bounds', () => {
-    it('accepts 10,000 users', async () => {
+    it('accepts the largest valid body: 10,000 users, one per indented line, and a mensaje of 10,000 code points as \\u escapes', async () => {
       const rows = await app.dataSource.query<Array<{ id: number }>>(
         `INSERT INTO users (username)
          SELECT 'bulk-' || gen_random_uuid() FROM generate_series(1, 10000)
          RETURNING id`,
       );
       const usuarios = rows.map((row) => row.id);
-      const { body } = await send({ usuarios, mensaje: 'a todos' }).expect(201);
+      // Every id written as 10 digits (leading whitespace instead of digits keeps the numbers).
+      const lines = usuarios.map((id) => String(id).padStart(10, ' '));
+      const escaped = '\\ud83d\\ude00'.repeat(10_000);
+      const payload = `{\n    "usuarios": [\n${lines.map((id) => `      ${id}`).join(',\n')}\n    ],\n    "mensaje": "${escaped}"\n}`;
+      expect(Buffer.byteLength(payload)).toBeGreaterThan(250_000);
+      expect(Buffer.byteLength(payload)).toBeLessThan(SEND_BODY_LIMIT);
+      const { body } = await request(app.url)
+        .post(SEND)
+        .set(bearer(signToken(staff)))
+        .set('Content-Type', 'application/json')
+        .send(payload)
+        .expect(201);
       expect(body.created).toBe(10_000);
       expect(await ownersOf(body.ids)).toEqual(usuarios);
+      const [stored] = await app.dataSource.query<Array<{ mensaje: string }>>(
+        'SELECT mensaje FROM notificaciones WHERE id = $1',
+        [body.ids[0]],
+      );
+      expect(stored.mensaje).toBe('😀'.repeat(10_000));
     }, 30_000);
 
     it('rejects 10,001 users with 400', async () => {
@@ -247,6 +264,15 @@ describe('POST /notifications/api/send/', () => {
     ['both usuarios and staff', (id) => ({ usuarios: [id], staff: true, mensaje: 'hola' })],
     ['staff false', () => ({ staff: false, mensaje: 'hola' })],
     ['staff as a string', () => ({ staff: 'true', mensaje: 'hola' })],
+    ['staff 1', () => ({ staff: 1, mensaje: 'hola' })],
+    ['staff null (before: sent to every staff user)', () => ({ staff: null, mensaje: 'hola' })],
+    ['staff null beside usuarios', (id) => ({ usuarios: [id], staff: null, mensaje: 'hola' })],
+    ['usuarios null', () => ({ usuarios: null, mensaje: 'hola' })],
+    ['usuarios null beside staff', () => ({ usuarios: null, staff: true, mensaje: 'hola' })],
+    ['mensaje null', (id) => ({ usuarios: [id], mensaje: null })],
+    ['an object among usuarios', (id) => ({ usuarios: [id, { id }], mensaje: 'hola' })],
+    ['usuarios nested', (id) => ({ usuarios: [[id]], mensaje: 'hola' })],
+    ['mensaje as an object', (id) => ({ usuarios: [id], mensaje: { es: 'hola' } })],
     ['no audience', () => ({ mensaje: 'hola' })],
     ['no mensaje', (id) => ({ usuarios: [id] })],
     ['usuarios not an array', (id) => ({ usuarios: id, mensaje: 'hola' })],
@@ -273,17 +299,46 @@ describe('POST /notifications/api/send/', () => {
     expect(body).toEqual({ statusCode: 400, message: expect.any(String), error: 'Bad Request' });
   });
 
-  it('refuses a body over 1 MiB with 413 in Nest shape', async () => {
+  it('refuses a body one byte over its limit with 413 in Nest shape', async () => {
     const target = await createUser(app);
-    const { body } = await send({
-      usuarios: [target.id],
-      mensaje: 'a'.repeat(1024 * 1024),
-    }).expect(413);
+    const json = JSON.stringify({ usuarios: [target.id], mensaje: 'hola' });
+    const payload = json.slice(0, -1) + ' '.repeat(SEND_BODY_LIMIT + 1 - json.length) + '}';
+    expect(Buffer.byteLength(payload)).toBe(SEND_BODY_LIMIT + 1);
+    const { body } = await request(app.url)
+      .post(SEND)
+      .set(bearer(signToken(staff)))
+      .set('Content-Type', 'application/json')
+      .send(payload)
+      .expect(413);
     expect(body).toEqual({
       statusCode: 413,
       message: expect.any(String),
       error: 'Payload Too Large',
     });
     expect(await countFor([target])).toBe(0);
+    // Exactly the limit is read (and sent).
+    await request(app.url)
+      .post(SEND)
+      .set(bearer(signToken(staff)))
+      .set('Content-Type', 'application/json')
+      .send(payload.replace('  }', ' }'))
+      .expect(201);
+    expect(await countFor([target])).toBe(1);
+  });
+
+  it('refuses 30,000 unknown keys with 400 at once (seconds of event loop before)', async () => {
+    const payload =
+      '{"staff":true,"mensaje":"todos"' +
+      Array.from({ length: 30_000 }, (_, i) => `,"k${i}":1`).join('') +
+      '}';
+    const started = Date.now();
+    const { body } = await request(app.url)
+      .post(SEND)
+      .set(bearer(signToken(staff)))
+      .set('Content-Type', 'application/json')
+      .send(payload)
+      .expect(400);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(body.message).toMatch(/more than 1000 keys/);
   });
 });

@@ -480,5 +480,14 @@ describe('in-process API (NotificationsService)', () => {
       });
       expect(await existing(app.dataSource, ids)).toEqual([ids[2], ids[3]]);
     });
+
+    it('refuses 0, negative and fractional days instead of deleting everything', async () => {
+      const user = await createUser(app);
+      const { id } = await service.notificarUsuario(user, 'keep me');
+      for (const days of [0, -1, 0.5, Number.NaN]) {
+        await expect(service.purgeOlderThan(days)).rejects.toThrow(RangeError);
+      }
+      expect(await existing(app.dataSource, [id])).toEqual([id]);
+    });
   });
 });

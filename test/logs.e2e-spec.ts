@@ -130,6 +130,8 @@ describe('request logs', () => {
       .post('/notifications/api/mark-read/')
       .set('Content-Type', 'application/json')
       .set('X-Request-Id', 'malformed')
+      // Validly signed: without such a token the body is never read, and the answer is 401.
+      .set(bearer(signToken(1)))
       .send('{"ids": [')
       .expect(400);
     expect(logged.requests('malformed')).toMatchObject([{ res: { statusCode: 400 } }]);

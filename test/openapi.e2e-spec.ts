@@ -1,10 +1,18 @@
 import request from 'supertest';
-import { startApp, TestApp } from './factories';
+import { BODY_LIMITS } from '../src/app.setup';
+import { bearer, createUser, signToken, startApp, TestApp } from './factories';
 
 interface Operation {
+  'x-body-limit-bytes'?: number;
   security?: Array<Record<string, string[]>>;
-  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
-  requestBody?: { content: Record<string, { examples?: object; schema?: object }> };
+  responses: Record<
+    string,
+    { description?: string; content?: Record<string, { schema?: { $ref?: string } }> }
+  >;
+  requestBody?: {
+    description?: string;
+    content: Record<string, { examples?: object; schema?: object }>;
+  };
 }
 interface OpenApiDocument {
   paths: Record<string, Record<string, Operation>>;
@@ -145,6 +153,37 @@ describe('OpenAPI document', () => {
       const response = await request(app.url)[method.toLowerCase() as 'get' | 'post'](`${path}/`);
       expect({ route, status: response.status }).toEqual({ route, status: 401 });
       expect(Object.keys(response.body).sort()).toEqual(shape);
+    }
+  });
+
+  it('states each body route’s limit (at most 1 MiB) where it documents the body and the 413', () => {
+    const withBody = documentedRoutes(document).filter((route) => /^(POST|PUT|PATCH) /.test(route));
+    expect(withBody).toContain('POST /notifications/api/send');
+    for (const route of withBody) {
+      const limit = operation(document, route)['x-body-limit-bytes'];
+      expect({ route, limit }).toEqual({ route, limit: expect.any(Number) });
+      expect(limit).toBeLessThanOrEqual(1024 * 1024);
+      const kib = `${limit! / 1024} KiB`;
+      const { requestBody, responses } = operation(document, route);
+      expect(requestBody?.description).toContain(`at most ${kib}`);
+      expect(requestBody?.description).toMatch(/32 levels.*1000 keys.*10000 elements/);
+      expect(responses['413'].description).toContain(kib);
+    }
+  });
+
+  it('enforces the stated limits: the limit is read, one byte more is 413', async () => {
+    const staff = signToken(await createUser(app, { staff: true }));
+    for (const { method, path, bytes } of BODY_LIMITS) {
+      const limit = operation(document, `${method} ${path}`)['x-body-limit-bytes'];
+      expect({ path, limit }).toEqual({ path, limit: bytes });
+      // An object of whitespace: read and parsed, then refused by validation, not by size.
+      const exact = '{' + ' '.repeat(bytes - 2) + '}';
+      const agent = request(app.url);
+      const send = method === 'PUT' ? agent.put.bind(agent) : agent.post.bind(agent);
+      const call = (body: string) =>
+        send(path).set(bearer(staff)).set('Content-Type', 'application/json').send(body);
+      expect({ path, status: (await call(exact)).status }).toEqual({ path, status: 400 });
+      expect({ path, status: (await call(exact + ' ')).status }).toEqual({ path, status: 413 });
     }
   });
 });

@@ -6,7 +6,7 @@ import { bearer, createUser, signToken } from './factories';
 import { openTestDatabase } from './support/database';
 import { closeSockets, openSocket } from './sockets';
 import { ServiceProcess } from './support/service-process';
-import { TcpProxy } from './support/tcp-proxy';
+import { databaseUrlThrough, TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
 
 const UNAVAILABLE = {
@@ -14,14 +14,6 @@ const UNAVAILABLE = {
   message: 'database unavailable, try again shortly',
   error: 'Service Unavailable',
 };
-
-/** The test database's URL, but reached through `proxy` (same database name and user). */
-function throughProxy(proxy: TcpProxy): string {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.hostname = '127.0.0.1';
-  url.port = String(proxy.port);
-  return url.toString();
-}
 
 describe('PostgreSQL faults (a TCP proxy between the service and its database, cut and restored)', () => {
   let database: DataSource;
@@ -55,7 +47,7 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
   it('starts while the database is unreachable: retries with backoff, logs each attempt, then serves', async () => {
     proxy.cut();
     service = await ServiceProcess.start(
-      { DATABASE_URL: throughProxy(proxy), JWT_SECRET: process.env.JWT_SECRET },
+      { DATABASE_URL: databaseUrlThrough(proxy), JWT_SECRET: process.env.JWT_SECRET },
       { waitReady: false },
     );
     await service.waitForOutput(/Database unreachable \(attempt 2 of \d+\).*retrying in 1 s/);

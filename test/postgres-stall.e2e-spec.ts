@@ -6,7 +6,7 @@ import { bearer, createUser, signToken } from './factories';
 import { closeSockets, openSocket } from './sockets';
 import { openTestDatabase } from './support/database';
 import { ServiceProcess } from './support/service-process';
-import { TcpProxy } from './support/tcp-proxy';
+import { databaseUrlThrough, TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
 
 const UNAVAILABLE = {
@@ -23,14 +23,6 @@ interface Answer {
   status: number;
   body: unknown;
   ms: number;
-}
-
-/** The test database's URL, but reached through `proxy` (same database name and user). */
-function throughProxy(proxy: TcpProxy): string {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.hostname = '127.0.0.1';
-  url.port = String(proxy.port);
-  return url.toString();
 }
 
 describe('PostgreSQL stalls (a TCP proxy that silently loses the bytes between the service and its database)', () => {
@@ -81,7 +73,7 @@ describe('PostgreSQL stalls (a TCP proxy that silently loses the bytes between t
     proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
     user = await createUser(database);
     service = await ServiceProcess.start({
-      DATABASE_URL: throughProxy(proxy),
+      DATABASE_URL: databaseUrlThrough(proxy),
       JWT_SECRET: process.env.JWT_SECRET,
     });
   });

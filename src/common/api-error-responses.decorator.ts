@@ -8,7 +8,9 @@ export type ApiErrorStatus = 400 | 401 | 403 | 413 | 429 | 503;
 // One description and a realistic body per status, so every route documents them alike.
 const ERRORS: Record<ApiErrorStatus, { description: string; example: ErrorResponseDto }> = {
   400: {
-    description: 'Invalid query or body, or malformed JSON',
+    description:
+      'Invalid query or body, malformed JSON, or JSON nested deeper than 32 levels, with more ' +
+      'than 1,000 keys in an object or more than 10,000 elements in an array',
     example: { statusCode: 400, message: ['ids must be an array'], error: 'Bad Request' },
   },
   401: {
@@ -20,7 +22,7 @@ const ERRORS: Record<ApiErrorStatus, { description: string; example: ErrorRespon
     example: { statusCode: 403, message: 'staff only', error: 'Forbidden' },
   },
   413: {
-    description: 'The body is larger than 1 MiB',
+    description: 'The body is larger than the route’s limit (stated with its request body)',
     example: { statusCode: 413, message: 'request entity too large', error: 'Payload Too Large' },
   },
   429: {

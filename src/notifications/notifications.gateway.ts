@@ -1,4 +1,10 @@
-import { Logger, UnauthorizedException } from '@nestjs/common';
+import {
+  ArgumentMetadata,
+  BadRequestException,
+  Logger,
+  UnauthorizedException,
+  UseFilters,
+} from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -8,10 +14,10 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
 import type { Server, Socket } from 'socket.io';
 import { AuthenticatedUser } from '../auth/authenticated-user';
+import { AckErrorFilter } from '../common/ack-error.filter';
+import { StrictValidationPipe } from '../common/strict-validation.pipe';
 import { MetricsService } from '../metrics/metrics.service';
 import { handshakeToken } from '../auth/handshake-token';
 import { TokenVerifier } from '../auth/token-verifier';
@@ -48,6 +54,8 @@ type NotificationsSocket = Socket<
   SocketData
 >;
 
+const MARK_READ_INPUT: ArgumentMetadata = { type: 'body', metatype: MarkReadDto };
+
 /** setTimeout's ceiling (about 24.8 days); a later expiry re-arms on the way. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -62,6 +70,7 @@ export class NotificationsGateway
   implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect
 {
   private readonly logger = new Logger(NotificationsGateway.name);
+  private readonly markReadInput = new StrictValidationPipe();
 
   constructor(
     private readonly verifier: TokenVerifier,
@@ -145,19 +154,20 @@ export class NotificationsGateway
   }
 
   @SubscribeMessage('mark_read')
+  @UseFilters(AckErrorFilter)
   async markRead(
     @ConnectedSocket() socket: NotificationsSocket,
     @MessageBody() body: unknown,
   ): Promise<MarkReadResult | { error: string }> {
-    const request = plainToInstance(MarkReadDto, body ?? {});
-    const errors =
-      typeof body === 'object' && body !== null && !Array.isArray(body)
-        ? await validate(request, { whitelist: true, forbidNonWhitelisted: true })
-        : [{ constraints: { body: 'mark_read expects {"ids": [...]}' } }];
-    if (errors.length > 0) {
-      return {
-        error: errors.flatMap((error) => Object.values(error.constraints ?? {})).join('; '),
-      };
+    let request: MarkReadDto;
+    try {
+      // The same checks, in the same order, as the HTTP route's body: shape and keys first, in
+      // one pass, so no payload reaches class-transformer's recursion or quadratic key walk.
+      request = (await this.markReadInput.transform(body ?? {}, MARK_READ_INPUT)) as MarkReadDto;
+    } catch (error) {
+      if (!(error instanceof BadRequestException)) throw error;
+      const { message } = error.getResponse() as { message: string | string[] };
+      return { error: Array.isArray(message) ? message.join('; ') : message };
     }
     try {
       return await this.notifications.markRead(socket.data.user.id, request.ids);

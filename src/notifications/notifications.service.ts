@@ -373,8 +373,14 @@ export class NotificationsService {
     }
   }
 
-  /** Deletes notifications older than `days` days, in batches; returns how many. */
+  /**
+   * Deletes notifications older than `days` days (a whole number, at least 1), in batches;
+   * returns how many. 0 would mean "every notification", which no caller means.
+   */
   async purgeOlderThan(days: number): Promise<number> {
+    if (!Number.isInteger(days) || days < 1) {
+      throw new RangeError(`purgeOlderThan needs a whole number of days, at least 1 (got ${days})`);
+    }
     let deleted = 0;
     for (;;) {
       const [row] = await this.dataSource.query<Array<{ count: number }>>(

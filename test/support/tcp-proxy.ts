@@ -152,3 +152,11 @@ export class TcpProxy {
     }
   }
 }
+
+/** The test database's URL, but reached through `proxy` (same database name and user). */
+export function databaseUrlThrough(proxy: TcpProxy): string {
+  const url = new URL(process.env.DATABASE_URL!);
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return url.toString();
+}

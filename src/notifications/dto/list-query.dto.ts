@@ -1,12 +1,26 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
+/**
+ * A query number as plain decimal digits, or the text unchanged for the validators to refuse:
+ * `Number()` alone would take `1e1`, `0x10`, ` 5` and `` (as 0).
+ */
+function plainDigits({ value }: { value: unknown }): unknown {
+  return typeof value === 'string' && /^[0-9]{1,15}$/.test(value) ? Number(value) : value;
+}
+
+/** `GET list`'s parameters; any other parameter, or one given twice, is refused. */
 export class ListQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 100,
+    default: 20,
+    description: 'Plain decimal digits',
+  })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @Transform(plainDigits)
+  @IsInt({ message: 'limit must be a whole number written in plain digits' })
   @Min(1)
   @Max(100)
   limit: number = 20;

@@ -3,6 +3,12 @@ import { ArrayMaxSize, IsArray, IsInt, Max, Min } from 'class-validator';
 
 export const MARK_READ_MAX_IDS = 1000;
 
+/**
+ * The largest body a valid mark-read can take, with room to spare: 1,000 ids of up to 16 digits
+ * (2^53 - 1), each on its own indented line (24 bytes), about 24 KB; over 32 KiB is 413.
+ */
+export const MARK_READ_BODY_LIMIT = 32 * 1024;
+
 export class MarkReadDto {
   @ApiProperty({
     type: [Number],

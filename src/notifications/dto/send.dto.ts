@@ -5,7 +5,6 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsOptional,
   Max,
   Min,
   ValidateBy,
@@ -15,6 +14,26 @@ import {
 import { MENSAJE_MAX_LENGTH, mensajeProblem } from '../mensaje';
 
 export const SEND_MAX_USUARIOS = 10_000;
+
+/**
+ * The largest body a valid send can take, with room to spare: 10,000 user ids of up to 10
+ * digits, each on its own indented line (16 bytes), and a mensaje of 10,000 code points written
+ * entirely as \u escapes (12 bytes for a code point outside the BMP, as a surrogate pair), plus
+ * 64 KiB for the other fields: about 346 KB. Over 384 KiB is 413.
+ */
+export const SEND_BODY_LIMIT = 384 * 1024;
+
+/**
+ * Validates the field whenever it is present: unlike `@IsOptional()`, a `null` is not taken for
+ * an absent field but checked, and refused, like any other wrong value.
+ */
+function IsOptionalButNotNull(): PropertyDecorator {
+  return (target, property) =>
+    ValidateIf((dto: object) => (dto as Record<string | symbol, unknown>)[property] !== undefined)(
+      target,
+      property,
+    );
+}
 
 /** `mensaje` as the contract bounds it (code points, no NUL). */
 function IsMensaje(): PropertyDecorator {
@@ -40,6 +59,7 @@ function NotWithUsuarios(): PropertyDecorator {
   });
 }
 
+/** Exactly one audience, `usuarios` or `staff: true`; `null` is refused in every field. */
 export class SendDto {
   @ApiPropertyOptional({ type: [Number], example: [4, 5], maxItems: SEND_MAX_USUARIOS })
   @ValidateIf((dto: SendDto) => dto.staff === undefined || dto.usuarios !== undefined)
@@ -51,9 +71,12 @@ export class SendDto {
   @Max(2_147_483_647, { each: true })
   usuarios?: number[];
 
-  @ApiPropertyOptional({ enum: [true], description: 'Send to every active staff user instead' })
-  @IsOptional()
-  @IsIn([true], { message: 'staff must be true' })
+  @ApiPropertyOptional({
+    enum: [true],
+    description: 'Send to every active staff user instead (exactly true; not with usuarios)',
+  })
+  @IsOptionalButNotNull()
+  @IsIn([true], { message: 'staff must be true (or leave it out and send usuarios)' })
   @NotWithUsuarios()
   staff?: true;
 
