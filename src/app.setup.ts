@@ -9,6 +9,7 @@ import { answerClientErrors } from './common/client-errors';
 import { jsonBody, RouteBodyLimit } from './common/json-body';
 import { JSON_SHAPE_LIMITS } from './common/json-shape';
 import { StrictValidationPipe } from './common/strict-validation.pipe';
+import { markArrival, RequestDeadlineInterceptor } from './common/request-deadline';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/configuration';
 import { RequestLogger } from './logging/logging.module';
@@ -66,7 +67,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   const corsOrigins = config.get('corsOrigins', { infer: true });
 
   // Ahead of the body parser, so requests it rejects (malformed JSON, 413) are logged and timed.
-  app.use(app.get(RequestLogger).middleware, app.get(MetricsService).httpMiddleware);
+  app.use(markArrival, app.get(RequestLogger).middleware, app.get(MetricsService).httpMiddleware);
   app.use(securityHeaders());
   answerClientErrors(app.getHttpServer());
   const verifier = app.get(TokenVerifier);
@@ -81,6 +82,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
     }),
   );
   app.useGlobalPipes(new StrictValidationPipe());
+  app.useGlobalInterceptors(new RequestDeadlineInterceptor());
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost).httpAdapter));
   app.enableCors({ origin: corsOrigins.length > 0 ? corsOrigins : false, credentials: true });
   app.useWebSocketAdapter(new SocketIoAdapter(app, corsOrigins, app.get(RedisService)));

@@ -14,6 +14,7 @@ export class TcpProxy {
   private holdingReplies = false;
   private replyMarker?: Buffer;
   private dropping = false;
+  private replyDelayMs = 0;
   private dropTimer?: NodeJS.Timeout;
   private dropped = 0;
   /** Data (or, as null, the end of the stream) waiting while held, in order. */
@@ -93,6 +94,14 @@ export class TcpProxy {
     this.replyMarker = Buffer.from(marker);
   }
 
+  /**
+   * Forwards every reply `ms` late, in order (0: at once again): a database that answers, but
+   * slowly, as an overloaded server or a long network path does.
+   */
+  delayReplies(ms: number): void {
+    this.replyDelayMs = ms;
+  }
+
   /** How many bytes are waiting to be forwarded while held. */
   get heldBytes(): number {
     return this.held.reduce((sum, { chunk }) => sum + (chunk?.length ?? 0), 0);
@@ -138,7 +147,13 @@ export class TcpProxy {
           this.replyMarker = undefined;
         }
         if (this.dropping) this.dropped += chunk?.length ?? 0;
-        else if (this.holding || (isReply && this.holdingReplies)) this.held.push({ to, chunk });
+        else if (isReply && this.replyDelayMs > 0) {
+          setTimeout(() => {
+            if (to.destroyed) return;
+            if (chunk === null) to.end();
+            else to.write(chunk);
+          }, this.replyDelayMs);
+        } else if (this.holding || (isReply && this.holdingReplies)) this.held.push({ to, chunk });
         else if (chunk === null) to.end();
         else to.write(chunk);
       };
