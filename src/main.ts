@@ -50,8 +50,19 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(PinoLogger));
   configureApp(app);
   armShutdownDeadline(logger, app.get<PinoRoot>(ROOT_LOGGER));
-  if (host === undefined) await app.listen(port);
-  else await app.listen(port, host);
+  try {
+    if (host === undefined) await app.listen(port);
+    else await app.listen(port, host);
+  } catch (error) {
+    // A host name that does not resolve, an address not on this machine, a port in use: one
+    // line naming the keys, as for any other bad setting, and the embedded database stopped.
+    process.stderr.write(
+      `Configuration error: cannot listen on HOST=${host ?? '(all interfaces)'} PORT=${port}: ` +
+        `${(error as Error).message}\n`,
+    );
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
   logger.log(
     `Listening on ${await app.getUrl()} (Socket.IO path /ws/notificaciones/, docs at /docs)`,
   );

@@ -1,9 +1,10 @@
+import { execFile } from 'node:child_process';
 import { ForbiddenException } from '@nestjs/common';
 import request from 'supertest';
 import { DemoService } from '../src/demo/demo.service';
 import { bearer, createUser, startApp, TestApp } from './factories';
 import { listeningAddresses, nonLoopbackIPv4 } from './support/network';
-import { ServiceProcess } from './support/service-process';
+import { MAIN_JS, ServiceProcess } from './support/service-process';
 
 const production = {
   NODE_ENV: 'production',
@@ -181,6 +182,16 @@ describe('demo routes on the network (service processes)', () => {
       const [first] = listed.body.users as Array<{ id: number }>;
       expect((await call(`${local}/demo/token`, 'POST', { user_id: first.id })).status).toBe(200);
 
+      // Relayed by a proxy on this machine (nginx in front of a development server): the peer
+      // is loopback, the client is not.
+      for (const header of ['X-Forwarded-For', 'X-Real-IP', 'Forwarded', 'Via']) {
+        const relayed = { [header]: header === 'Forwarded' ? 'for=8.8.8.8' : '8.8.8.8' };
+        expect((await call(`${local}/demo/users`, 'GET', undefined, relayed)).status).toBe(403);
+        expect(
+          (await call(`${local}/demo/token`, 'POST', { user_id: first.id }, relayed)).status,
+        ).toBe(403);
+      }
+
       for (const headers of [{}, spoofed]) {
         const users = await call(`${remote}/demo/users`, 'GET', undefined, headers);
         const token = await call(`${remote}/demo/token`, 'POST', { user_id: first.id }, headers);
@@ -196,6 +207,32 @@ describe('demo routes on the network (service processes)', () => {
       await service.dispose();
     },
   );
+
+  it('stops with one line naming HOST and PORT when it cannot listen there', async () => {
+    // 192.0.2.0/24 is reserved for documentation: no machine has it.
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [MAIN_JS],
+        {
+          env: {
+            ...process.env,
+            ...database,
+            NODE_ENV: 'development',
+            HOST: '192.0.2.77',
+            PORT: '0',
+          },
+        },
+        (_error, _stdout, stderr) =>
+          resolve({ code: _error?.code === undefined ? 0 : Number(_error.code), stderr }),
+      );
+    });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines.at(-1)).toMatch(
+      /^Configuration error: cannot listen on HOST=192\.0\.2\.77 PORT=0: /,
+    );
+  });
 
   it('listens on every interface in production, without any token route', async () => {
     const service = await ServiceProcess.start({

@@ -95,6 +95,9 @@ describe('parseConfig', () => {
     expect(parseConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1');
     expect(parseConfig({ NODE_ENV: 'production', ...production }).host).toBeUndefined();
     expect(parseConfig({ NODE_ENV: 'development', HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    for (const HOST of ['999.1.1.1', '10.0.0', '1.2.3.4.5', 'bad host', '-']) {
+      expect(() => parseConfig({ HOST })).toThrow(/^HOST must be a host name or an IP address/);
+    }
     expect(parseConfig({ NODE_ENV: 'production', HOST: '10.0.0.5', ...production }).host).toBe(
       '10.0.0.5',
     );

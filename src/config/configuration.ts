@@ -106,10 +106,16 @@ function origins(env: Env, key: string): string[] {
     });
 }
 
+/** Dot-separated labels of letters, digits and inner hyphens (RFC 1123). */
+const HOST_NAME =
+  /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
 function host(env: Env, key: string, mode: NodeEnv): string | undefined {
   const text = read(env, key);
   if (text === undefined) return mode === 'production' ? undefined : LOOPBACK_HOST;
-  if (isIP(text) === 0 && !/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(text)) {
+  // All digits and dots is an IPv4 address or nothing (999.1.1.1 is no host name either).
+  const looksNumeric = /^[\d.]+$/.test(text);
+  if (isIP(text) === 0 && (looksNumeric || !HOST_NAME.test(text))) {
     throw new ConfigError(
       `${key} must be a host name or an IP address, like 127.0.0.1 (got "${text}")`,
     );

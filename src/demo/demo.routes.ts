@@ -23,13 +23,19 @@ function json(handler: Handler) {
   };
 }
 
+/** Headers a proxy adds when it relays a request: whoever sent it is elsewhere. */
+const RELAYED = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'via'];
+
 /**
- * Lets through only requests whose TCP peer is this machine. The socket's address, never
- * `req.ip`: with `trust proxy` that comes from X-Forwarded-For, which any client can write.
- * Whatever `HOST` is, a development server on the network hands nobody a token.
+ * Lets through only requests whose TCP peer is this machine and that no proxy relayed. The
+ * socket's address, never `req.ip`: with `trust proxy` that comes from X-Forwarded-For, which
+ * any client can write. And a reverse proxy on this machine (nginx in front of a development
+ * server) connects from loopback on behalf of anyone: its forwarding headers say so. Whatever
+ * `HOST` is, a development server hands no remote client a token.
  */
 function loopbackOnly(req: Request, _res: Response, next: NextFunction): void {
-  if (isLoopbackAddress(req.socket.remoteAddress)) {
+  const relayed = RELAYED.some((header) => req.headers[header] !== undefined);
+  if (!relayed && isLoopbackAddress(req.socket.remoteAddress)) {
     next();
     return;
   }
