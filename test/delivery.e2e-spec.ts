@@ -70,8 +70,10 @@ describe('delivery: exact catch-up and true counts (one instance)', () => {
     ]);
     for (let round = 0; round < 8; round += 1) {
       const ids = await insertNotifications(app, user, 30);
-      // Overlapping subsets, at the same moment, from two tabs and the HTTP route.
-      await Promise.all([
+      // Overlapping subsets, at the same moment, from two tabs and the HTTP route, while a
+      // third tab connects (its own unread_count races the leader's).
+      const [joining] = await Promise.all([
+        openSocket(app.url, { token }),
         markReadSocket(tabs[0].socket, { ids: ids.slice(0, 20) }),
         markReadSocket(tabs[1].socket, { ids: ids.slice(8, 28) }),
         markReadHttp(app, token, ids.slice(4, 24)),
@@ -80,13 +82,15 @@ describe('delivery: exact catch-up and true counts (one instance)', () => {
       await outboxDrained(app.dataSource);
       // A notification after the counts: once it arrived, every count published before has too.
       const [barrier] = await sendHttp(app, signToken(staff), [user.id], `barrier ${round}`);
-      await Promise.all(tabs.map((tab) => tab.waitForMessage(barrier)));
+      const everyTab = [...tabs, joining];
+      await Promise.all(everyTab.map((tab) => tab.waitForMessage(barrier)));
       const [{ unread }] = await app.dataSource.query<Array<{ unread: number }>>(
         'SELECT count(*)::int AS unread FROM notificaciones WHERE usuario_id = $1 AND NOT leida',
         [user.id],
       );
       // The barrier itself is unread and counted by the client, not by a count event.
-      for (const tab of tabs) expect(tab.unreadCounts.at(-1)).toBe(unread - 1);
+      for (const tab of everyTab) expect(tab.unreadCounts.at(-1)).toBe(unread - 1);
+      joining.socket.disconnect();
       await markReadHttp(app, token, [barrier]);
       await outboxDrained(app.dataSource);
     }

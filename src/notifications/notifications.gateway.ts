@@ -122,11 +122,22 @@ export class NotificationsGateway
   async handleConnection(socket: NotificationsSocket): Promise<void> {
     const { user, since } = socket.data;
     this.disconnectAtExpiry(socket);
+    // The socket is in its room already: a count the delivery leader publishes from now on
+    // reaches it, and is at least as new as any change it has not seen (the leader recounts
+    // after every change). Once one has come, this count could only be older: it stays unsent.
+    let countedByLeader = false;
+    const watchCounts = (event: string): void => {
+      if (event === 'unread_count') countedByLeader = true;
+    };
+    socket.onAnyOutgoing(watchCounts);
     // On failure the socket stays up: live delivery still works and the client can list.
     try {
-      socket.emit('unread_count', { unread_count: await this.notifications.countUnread(user.id) });
+      const unread = await this.notifications.countUnread(user.id);
+      if (!countedByLeader) socket.emit('unread_count', { unread_count: unread });
     } catch (error) {
       this.logger.warn(`unread count for user ${user.id} failed: ${(error as Error).message}`);
+    } finally {
+      socket.offAnyOutgoing(watchCounts);
     }
     if (since === undefined) return;
     let replay: CatchUp = { notifications: [], complete: false };
