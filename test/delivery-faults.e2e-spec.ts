@@ -4,20 +4,13 @@ import { bearer, createUser, signToken } from './factories';
 import { closeSockets, openSocket, RecordedSocket } from './sockets';
 import { openTestDatabase } from './support/database';
 import { ServiceProcess } from './support/service-process';
-import { TcpProxy } from './support/tcp-proxy';
+import { databaseUrlThrough, TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
 
 jest.setTimeout(90_000);
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const describeRedis = redisUrl ? describe : describe.skip;
-
-function throughProxy(proxy: TcpProxy): string {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.hostname = '127.0.0.1';
-  url.port = String(proxy.port);
-  return url.toString();
-}
 
 /** Two service processes on one database and one Redis; B reaches PostgreSQL through a proxy. */
 describeRedis('delivery across instances, with real faults', () => {
@@ -35,7 +28,7 @@ describeRedis('delivery across instances, with real faults', () => {
   /** Starts the leader first (it leads once it says so), then the other instance. */
   async function startPair(leaderBehindProxy: boolean) {
     const direct = process.env.DATABASE_URL!;
-    const proxied = throughProxy(proxy);
+    const proxied = databaseUrlThrough(proxy);
     const first = await ServiceProcess.start(env(leaderBehindProxy ? proxied : direct));
     await first.waitForOutput(/leading delivery/);
     const second = await ServiceProcess.start(env(leaderBehindProxy ? direct : proxied));
@@ -116,5 +109,34 @@ describeRedis('delivery across instances, with real faults', () => {
     await b.stop('SIGKILL');
     await client.waitForMessage(id, 5000);
     await a.waitForOutput(/leading delivery/);
+  });
+
+  it('hands over within 5 s when the leader freezes while pushing a large fan-out', async () => {
+    const { a, b } = await startPair(false);
+    const user = await createUser(database);
+    const client: RecordedSocket = await openSocket(b.url, { token: signToken(user) });
+    const crowd = await database.query<Array<{ id: number }>>(
+      `INSERT INTO users (username)
+       SELECT 'crowd-' || $1 || '-' || g FROM generate_series(1, 1000) g RETURNING id`,
+      [Date.now()],
+    );
+    // 1,000 notifications of 10,000 three-byte characters: about 30 MB for the leader to read.
+    const sent = await fetch(`${a.url}/notifications/api/send/`, {
+      method: 'POST',
+      headers: { ...bearer(signToken(staff)), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ usuarios: crowd.map((row) => row.id), mensaje: '€'.repeat(10_000) }),
+    });
+    expect(sent.status).toBe(201);
+    // Frozen mid-push (a long GC pause, a stopped VM): alive, holding its session, reading nothing.
+    process.kill(a.pid, 'SIGSTOP');
+    try {
+      const response = await send(b, user, 'sent while the leader is frozen');
+      expect(response.status).toBe(201);
+      const id = await committed('sent while the leader is frozen');
+      await client.waitForMessage(id, 5000);
+      await b.waitForOutput(/leading delivery/);
+    } finally {
+      process.kill(a.pid, 'SIGCONT');
+    }
   });
 });

@@ -194,13 +194,20 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
     if (batch.entries.length === 0) return false;
     if (batch.rows) this.publish(batch.rows);
     else {
-      // A large fan-out: a slice at a time, so memory stays bounded whatever its size.
-      for (let start = 0; start < batch.notificaciones.length; start += ROWS_PER_SLICE) {
-        const slice = batch.notificaciones.slice(start, start + ROWS_PER_SLICE);
+      // A large fan-out, or long texts: a slice at a time (bounded in rows and in bytes), so
+      // memory and every reply stay small whatever the notifications hold.
+      let pending = batch.notificaciones;
+      while (pending.length > 0 && this.leading) {
+        const slice = pending.slice(0, ROWS_PER_SLICE);
         // Redis taking emits more slowly than they come: wait, rather than buffer them all.
         while (this.publisher.publishBacklog() > PUBLISH_BACKLOG_BYTES && this.leading)
           await delay(PUBLISH_BACKLOG_WAIT_MS);
-        this.publish(await this.outbox.load(connection, slice));
+        const rows = await this.outbox.load(connection, slice);
+        this.publish(rows);
+        const last = rows.at(-1);
+        // Ids ascend in both: go on after the last one published (all of the slice when its
+        // rows were deleted meanwhile).
+        pending = pending.slice(last ? slice.indexOf(last.id) + 1 : slice.length);
       }
     }
     for (const [userId, unread] of batch.counts) {

@@ -49,6 +49,14 @@ export const OUTBOX_RECOUNT_OF_USER = `outbox AS (
 export const ENTRIES_PER_READ = 100;
 /** The most notifications held in memory at once (a fan-out of 10,000 goes out in slices). */
 export const ROWS_PER_SLICE = 1000;
+/**
+ * The most `mensaje` text one answer to the leader carries (a slice ends early past it). A
+ * reply small enough to sit in the kernel's socket buffers lets every statement finish, and
+ * the session go idle, even when the leader stops reading: PostgreSQL then ends a frozen
+ * leader's session (`idle_session_timeout`) instead of waiting on it to read. It also bounds
+ * the leader's memory whatever the notifications hold.
+ */
+export const BYTES_PER_SLICE = 1024 * 1024;
 
 const ROW_COLUMNS = 'id, usuario_id, mensaje, leida, fecha';
 
@@ -64,7 +72,8 @@ const ROW_COLUMNS = 'id, usuario_id, mensaje, leida, fecha';
  *   *other* row of this read (a statement's own ids commit together and go out in id order),
  *   and, when more rows wait beyond this read, the highest id committed now;
  * - counts the unread of every user a change named (the change is visible: its outbox row is);
- * - returns the notifications themselves when there are at most `$4`.
+ * - returns the notifications themselves when there are at most `$4` carrying at most `$5`
+ *   bytes of text.
  */
 const READ_SQL = `WITH gone AS (
     DELETE FROM entregas_pendientes WHERE id = ANY($1::bigint[])
@@ -106,7 +115,9 @@ const READ_SQL = `WITH gone AS (
          (SELECT count(*) FROM late)::int AS late,
          (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM batch) AS entries,
          (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM ids) AS notificaciones,
-         CASE WHEN (SELECT count(*) FROM ids) <= $4::int THEN
+         CASE WHEN (SELECT count(*) FROM ids) <= $4::int
+                   AND (SELECT coalesce(sum(octet_length(n.mensaje)), 0) FROM notificaciones n
+                        WHERE n.id IN (SELECT id FROM ids)) <= $5::bigint THEN
            (SELECT coalesce(json_agg(json_build_object(
                      'id', n.id, 'usuario_id', n.usuario_id, 'mensaje', n.mensaje,
                      'leida', n.leida, 'fecha', n.fecha) ORDER BY n.id), '[]')
@@ -175,6 +186,7 @@ export class OutboxRepository {
       ENTRIES_PER_READ,
       floor,
       ROWS_PER_SLICE,
+      BYTES_PER_SLICE,
     ]);
     return {
       entries: row.entries.map(Number),
@@ -185,11 +197,20 @@ export class OutboxRepository {
     };
   }
 
-  /** These notifications (those still there), ascending. */
+  /**
+   * The first of these notifications (those still there), ascending, as many as fit in
+   * BYTES_PER_SLICE of text, and always the first: the caller goes on after the last one.
+   */
   async load(connection: Queryable, ids: readonly number[]): Promise<DeliveredRow[]> {
     const { rows } = await connection.query<Omit<DeliveredRow, 'id'> & { id: string }>(
-      `SELECT ${ROW_COLUMNS} FROM notificaciones WHERE id = ANY($1::bigint[]) ORDER BY id`,
-      [ids],
+      `SELECT ${ROW_COLUMNS} FROM (
+         SELECT ${ROW_COLUMNS},
+                sum(octet_length(mensaje)) OVER (ORDER BY id) - octet_length(mensaje) AS before
+         FROM notificaciones WHERE id = ANY($1::bigint[])
+       ) slice
+       WHERE before < $2
+       ORDER BY id`,
+      [ids, BYTES_PER_SLICE],
     );
     return rows.map((row) => ({ ...row, id: Number(row.id) }));
   }
