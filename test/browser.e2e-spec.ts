@@ -4,6 +4,7 @@ import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import request from 'supertest';
 import { User } from '../src/users/user.entity';
 import { bearer, createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
+import { holdDeliveryLead, outboxDrained } from './support/delivery';
 
 // Debian's chromium package; no browser download (playwright-core ships none).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -55,6 +56,8 @@ describeWithChromium('demo inbox in a real browser', () => {
   let context: BrowserContext;
   let user: User;
   const pageErrors: string[] = [];
+  /** What beforeAll stores, oldest first. */
+  const stored: string[] = [];
 
   // Through the instance the page is on: without Redis, an instance reaches only its own sockets.
   const send = async (mensaje: string, url = app.url): Promise<void> => {
@@ -73,20 +76,30 @@ describeWithChromium('demo inbox in a real browser', () => {
   };
 
   beforeAll(async () => {
-    // The production app below shares this database: one instance pushes for both, via Redis.
-    app = await startApp({ REDIS_URL: process.env.TEST_REDIS_URL || undefined });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
-    context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
-    // A staff demo user of its own (each run has a fresh database), so the picker lists it and
-    // its send form shows.
-    user = await createUser(app, { staff: true, username: 'demo-encargada' });
-    for (let index = 1; index <= 12; index++) {
-      await send(
-        index % 3 === 0
-          ? `Stock bajo: quedan ${index} kg de tomate`
-          : `Pedido #${1000 + index} listo para servir en la mesa ${index}`,
-      );
+    // No instance leads while the first notifications are stored, as when a leader takes over
+    // with a backlog: the one that then leads counts them late, and the page's catch-up replays
+    // them, older ones than its first page included (the inbox must not show those).
+    const releaseLead = await holdDeliveryLead();
+    try {
+      // The production app below shares this database: one instance pushes for both, via Redis.
+      app = await startApp({ REDIS_URL: process.env.TEST_REDIS_URL || undefined });
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+      context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+      // A staff demo user of its own (each run has a fresh database), so the picker lists it and
+      // its send form shows.
+      user = await createUser(app, { staff: true, username: 'demo-encargada' });
+      for (let index = 1; index <= 12; index++) {
+        stored.push(
+          index % 3 === 0
+            ? `Stock bajo: quedan ${index} kg de tomate`
+            : `Pedido #${1000 + index} listo para servir en la mesa ${index}`,
+        );
+        await send(stored[stored.length - 1]);
+      }
+    } finally {
+      await releaseLead();
     }
+    await outboxDrained(app.dataSource);
   }, 60_000);
 
   afterAll(async () => {
@@ -101,11 +114,18 @@ describeWithChromium('demo inbox in a real browser', () => {
     await first.click('#pick-form button[type=submit]');
     await first.locator('#status[data-state=live]').waitFor({ timeout: WAIT_MS });
 
-    // The first page, then the rest through the cursor.
-    await eventually('first page', () => items(first).count(), 10);
+    // The first page, then the rest through the cursor. The catch-up at connect replays the
+    // eleven counted late: those listed are shown once, the two older ones not before load more.
+    await first.waitForFunction(
+      () => (globalThis as unknown as DemoWindow).demoInbox.catchUps > 0,
+      undefined,
+      { timeout: WAIT_MS },
+    );
+    expect(await items(first).count()).toBe(10);
     expect(await badge(first)).toBe(12);
     await first.click('#load-more');
     await eventually('after load more', () => items(first).count(), 12);
+    expect(await itemTexts(first)).toEqual([...stored].reverse());
     expect(await first.isHidden('#load-more')).toBe(true);
 
     // Live arrival through the HTTP API, newest on top, badge counting up.
@@ -216,6 +236,6 @@ describeWithChromium('demo inbox in a real browser', () => {
 });
 
 interface DemoWindow {
-  demoInbox: { socket: { connect(): void; disconnect(): void } };
+  demoInbox: { socket: { connect(): void; disconnect(): void }; catchUps: number };
   scrollTo(x: number, y: number): void;
 }

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { User } from '../src/users/user.entity';
 import { bearer, createUser, signToken } from './factories';
 import { openTestDatabase } from './support/database';
+import { outboxDrained } from './support/delivery';
 import { ReconnectingClient } from './support/reconnecting-client';
 import { closeSockets, openSocket, track } from './sockets';
 import { RedisServer, redisServerAvailable } from './support/redis-server';
@@ -119,7 +120,11 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
       JWT_SECRET: process.env.JWT_SECRET,
       REDIS_URL: redis.url,
     };
-    [a, b] = await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)]);
+    // A leads delivery (it starts first and says so), so what reaches B's sockets comes across
+    // Redis: with B leading, its own sockets would get every emit without Redis at all.
+    a = await ServiceProcess.start(env);
+    await a.waitForOutput(/leading delivery/);
+    b = await ServiceProcess.start(env);
     const user = await createUser(database);
     const onB = new ReconnectingClient(b.url, signToken(user));
     track(onB.socket);
@@ -143,6 +148,9 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
     });
     await liveDeliveryResumes(a, user, onB, back + RESUME_WITHIN_MS);
     // B had the client reconnect, so it caught up with what A stored before Redis came.
+    await waitFor('B to close its sockets at the transport', () =>
+      onB.disconnects.includes('transport close'),
+    );
     await waitFor('the catch-up', () => onB.has(storedId));
     expect(onB.disconnects).toEqual(['transport close']);
     expectAlive();
@@ -163,6 +171,9 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
     for (let index = 0; index < 3; index += 1) {
       const response = await send(a, user, `during the outage ${index}`);
       missed.push(...(response.body.ids as number[]));
+      // Each goes out (nowhere) before the next is stored: one read of two would count the
+      // lower id late, and catch-up replays a late one after its watermark (the higher id).
+      await outboxDrained(database);
     }
     // Stored and listed on the other instance while Redis is still down.
     const list = await request(b.url)
@@ -180,6 +191,10 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
     await liveDeliveryResumes(a, user, onB, back + RESUME_WITHIN_MS);
     // The client, still connected through the outage, is made to reconnect, and catches up
     // with what A stored meanwhile, oldest first (one may also come live as it reconnects).
+    await waitFor('B to close its sockets at the transport', () =>
+      onB.disconnects.includes('transport close'),
+    );
+    await onB.connected(2);
     await waitFor('the catch-up', () => missed.every((id) => onB.has(id)));
     const caughtUp = onB.messages
       .map((event) => event.notificacion.id)
@@ -195,5 +210,7 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
     expect(fresh.ids().slice(0, missed.length)).toEqual(missed);
     await waitFor('/health 200 again', async () => (await health(a)).status === 200);
     expectAlive();
+    // A led throughout, so what B's sockets got came across Redis.
+    expect(b.output()).not.toMatch(/leading delivery/);
   }, 30000);
 });

@@ -1,4 +1,6 @@
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { LEADER_LOCK } from '../../src/notifications/delivery/delivery-leader';
 import { waitFor } from './wait';
 
 /**
@@ -16,4 +18,36 @@ export async function outboxDrained(dataSource: DataSource, timeoutMs = 10_000):
     },
     { timeoutMs, intervalMs: 20 },
   );
+}
+
+/**
+ * Takes the delivery leader's lock on a connection of its own, so no instance leads until the
+ * returned function releases it: what commits meanwhile waits in the outbox, as it does when a
+ * leader takes over from one that died (the new one counts all of it as late, see README).
+ * Waits up to `timeoutMs` for a leader still holding the lock (a previous test file's) to let go.
+ */
+export async function holdDeliveryLead(
+  databaseUrl = process.env.DATABASE_URL!,
+  timeoutMs = 10_000,
+): Promise<() => Promise<void>> {
+  const connection = new Client({ connectionString: databaseUrl });
+  await connection.connect();
+  try {
+    await waitFor(
+      'the delivery lock',
+      async () => {
+        const { rows } = await connection.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_lock($1, $2) AS locked',
+          LEADER_LOCK,
+        );
+        return rows[0].locked;
+      },
+      { timeoutMs, intervalMs: 50 },
+    );
+  } catch (error) {
+    await connection.end();
+    throw error;
+  }
+  // Ending the session releases the lock.
+  return () => connection.end();
 }

@@ -17,6 +17,8 @@
     tokenExpiresAt: 0,
     /** Notifications shown, by id: live ones and catch-up may repeat an id. */
     shown: new Map(),
+    /** Catch-ups done (`catch_up` ends each), so the console or a test can tell one came. */
+    catchUps: 0,
     cursor: null,
     unread: 0,
     /** The highest notification id seen: sent as `since` on every (re)connect for catch-up. */
@@ -90,6 +92,7 @@
   function renderItem(notificacion) {
     const item = document.createElement('li');
     item.dataset.id = String(notificacion.id);
+    item.dataset.fecha = notificacion.fecha;
     item.className = notificacion.leida ? 'read' : 'unread';
     const dot = document.createElement('span');
     dot.className = 'dot';
@@ -122,13 +125,33 @@
     item.querySelector('.mark-one')?.remove();
   }
 
+  /** Whether `a` comes before `b` in the list's order: newest first, by `fecha`, then `id`. */
+  function listedBefore(a, b) {
+    const byDate = Date.parse(a.fecha) - Date.parse(b.fecha);
+    return byDate === 0 ? a.id > b.id : byDate > 0;
+  }
+
+  /**
+   * Shows a notification once, in the list's order. `where` is 'page' for a listed page (older
+   * than everything shown) or 'event' for one that came over the socket: that one may be older
+   * than what is shown (catch-up replays what committed or went out late, and a new leader may
+   * push again what the list already had), so it goes in its place, not on top; and when it
+   * belongs to a page not loaded yet, "load more" shows it there. True when it was added.
+   */
   function addNotification(notificacion, where) {
     state.lastSeenId = Math.max(state.lastSeenId, notificacion.id);
     if (state.shown.has(notificacion.id)) return false;
+    let next = null;
+    if (where === 'event') {
+      next =
+        [...$('items').children].find((item) =>
+          listedBefore(notificacion, { id: Number(item.dataset.id), fecha: item.dataset.fecha }),
+        ) ?? null;
+      if (next === null && state.cursor !== null) return false;
+    }
     const item = renderItem(notificacion);
     state.shown.set(notificacion.id, item);
-    if (where === 'top') $('items').prepend(item);
-    else $('items').append(item);
+    $('items').insertBefore(item, next);
     $('empty').hidden = true;
     return true;
   }
@@ -150,7 +173,7 @@
     const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (state.cursor) query.set('cursor', state.cursor);
     const page = await api(`/notifications/api/list/?${query}`);
-    for (const notificacion of page.notifications) addNotification(notificacion, 'bottom');
+    for (const notificacion of page.notifications) addNotification(notificacion, 'page');
     state.cursor = page.next_cursor;
     $('load-more').hidden = state.cursor === null;
     if (state.shown.size === 0) $('empty').textContent = 'No tienes notificaciones.';
@@ -179,7 +202,7 @@
   /**
    * The server counts unread at connect and after mark-read; between those the badge counts
    * arrivals itself, then asks once the burst is over. That also settles a catch-up replay,
-   * whose notifications the count at connect already included.
+   * whose notifications the count at connect already included, and an arrival not shown.
    */
   function refreshCountSoon() {
     clearTimeout(state.countTimer);
@@ -238,13 +261,16 @@
     socket.on('unread_count', ({ unread_count }) => setUnread(unread_count));
     // More were missed than a catch-up replays: the list is the truth, so show it afresh.
     socket.on('catch_up', ({ complete }) => {
+      state.catchUps += 1;
       if (!complete) void relist();
     });
     socket.on('notificacion_mensaje', ({ notificacion }) => {
-      if (addNotification(notificacion, 'top') && !notificacion.leida) {
-        setUnread(state.unread + 1);
-        refreshCountSoon();
-      }
+      const known = state.shown.has(notificacion.id);
+      const added = addNotification(notificacion, 'event');
+      if (known || notificacion.leida) return;
+      // One on a page not loaded yet was most likely counted already: the recount settles it.
+      if (added) setUnread(state.unread + 1);
+      refreshCountSoon();
     });
   }
 
