@@ -21,6 +21,7 @@ export class DeliveryOutbox1764979200000 implements MigrationInterface {
         notificacion_id bigint PRIMARY KEY REFERENCES notificaciones (id) ON DELETE CASCADE,
         usuario_id integer NOT NULL,
         watermark bigint NOT NULL,
+        posicion bigint NOT NULL,
         orden bigint GENERATED ALWAYS AS IDENTITY
       )`);
     // Catch-up: a user's late rows delivered after the id the client holds.

@@ -62,6 +62,8 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
   private published: number[] = [];
   /** The highest notification id committed at the previous read (see OutboxRepository.read). */
   private floor = 0;
+  /** The highest notification id published so far (at takeover: every id no outbox row holds). */
+  private publishedUpTo = 0;
   /** Ends the current lead with its reason. */
   private lose?: (error: Error) => void;
 
@@ -153,6 +155,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
     connection.on('notification', () => this.wake());
     await until(connection.query(`LISTEN ${DOORBELL_CHANNEL}`));
     this.floor = await until(this.outbox.highestIssued(connection));
+    this.publishedUpTo = await until(this.outbox.highestPublished(connection));
     this.published = [];
     this.leading = true;
     this.logger.log('leading delivery');
@@ -188,7 +191,12 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
   /** One read of the outbox, published; false when there was nothing to publish. */
   private async publishNext(): Promise<boolean> {
     const connection = this.connection!;
-    const batch = await this.outbox.read(connection, this.published, this.floor);
+    const batch = await this.outbox.read(
+      connection,
+      this.published,
+      this.floor,
+      this.publishedUpTo,
+    );
     this.floor = Math.max(this.floor, batch.newest ?? 0);
     this.published = batch.entries;
     if (batch.entries.length === 0) return false;
@@ -210,6 +218,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
         pending = pending.slice(last ? slice.indexOf(last.id) + 1 : slice.length);
       }
     }
+    this.publishedUpTo = Math.max(this.publishedUpTo, batch.notificaciones.at(-1) ?? 0);
     for (const [userId, unread] of batch.counts) {
       if (this.leading) this.publisher.toUser(userId, 'unread_count', { unread_count: unread });
     }

@@ -70,7 +70,9 @@ const ROW_COLUMNS = 'id, usuario_id, mensaje, leida, fecha';
  *   or gone out before. Its watermark bounds every id that did: `$3` (the highest id committed
  *   at the previous read, and so everything published until now), the highest id of every
  *   *other* row of this read (a statement's own ids commit together and go out in id order),
- *   and, when more rows wait beyond this read, the highest id committed now;
+ *   and, when more rows wait beyond this read, the highest id committed now; and its place in
+ *   the order things went out (`posicion`): right after `$6`, the highest id published before
+ *   this read, or at its own id when that is higher (a read goes out in id order);
  * - counts the unread of every user a change named (the change is visible: its outbox row is);
  * - returns the notifications themselves when there are at most `$4` carrying at most `$5`
  *   bytes of text.
@@ -99,8 +101,8 @@ const READ_SQL = `WITH gone AS (
                     CASE WHEN s.more THEN s.newest END) AS watermark
     FROM batch b CROSS JOIN snapshot s
   ), late AS (
-    INSERT INTO entregas_tardias (notificacion_id, usuario_id, watermark)
-    SELECT n.id, n.usuario_id, m.watermark
+    INSERT INTO entregas_tardias (notificacion_id, usuario_id, watermark, posicion)
+    SELECT n.id, n.usuario_id, m.watermark, greatest(n.id, $6::bigint)
     FROM marked m CROSS JOIN LATERAL unnest(m.notificaciones) AS l(id)
     JOIN notificaciones n ON n.id = l.id
     WHERE l.id < m.watermark
@@ -132,8 +134,8 @@ const READ_SQL = `WITH gone AS (
 /**
  * What a reconnecting client may have missed, in the order it went out live: the user's rows
  * with an id above `$2`, and those at or below it delivered (or committed) after it (a late row
- * whose watermark is at least `$2`). A late row goes out right after the row whose id is its
- * watermark, late rows among themselves in the order recorded. At most `$3` + 1 rows (to know
+ * whose watermark is at least `$2`). A late row sorts at its `posicion` (after the rows with
+ * an id up to it), late rows among themselves in the order recorded. At most `$3` + 1 rows (to know
  * whether more wait), and `mensaje` only while the text so far stays under `$4` bytes (null
  * after: the reader stops there), so a catch-up's memory is bounded whatever the rows hold.
  */
@@ -145,12 +147,12 @@ const CATCH_UP_SQL = `SELECT id, usuario_id, leida, fecha,
              AS before
     FROM (
       SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha,
-             coalesce(t.watermark, n.id) AS position, coalesce(t.orden, 0) AS orden
+             coalesce(t.posicion, n.id) AS position, coalesce(t.orden, 0) AS orden
       FROM (SELECT * FROM notificaciones WHERE usuario_id = $1 AND id > $2
             ORDER BY id LIMIT $3 + 1) n
       LEFT JOIN entregas_tardias t ON t.notificacion_id = n.id
       UNION ALL
-      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, t.watermark, t.orden
+      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, t.posicion, t.orden
       FROM entregas_tardias t JOIN notificaciones n ON n.id = t.notificacion_id
       WHERE t.usuario_id = $1 AND t.watermark >= $2 AND t.notificacion_id <= $2
       ORDER BY position, orden
@@ -173,11 +175,15 @@ interface ReadRow {
 export class OutboxRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Deletes the previous read's rows and reads the next batch (see READ_SQL). */
+  /**
+   * Deletes the previous read's rows and reads the next batch (see READ_SQL); `publishedUpTo`
+   * is the highest id published before this read, where its late rows take their place.
+   */
   async read(
     connection: Queryable,
     published: readonly number[],
     floor: number,
+    publishedUpTo: number,
   ): Promise<OutboxBatch> {
     const {
       rows: [row],
@@ -187,6 +193,7 @@ export class OutboxRepository {
       floor,
       ROWS_PER_SLICE,
       BYTES_PER_SLICE,
+      publishedUpTo,
     ]);
     return {
       entries: row.entries.map(Number),
@@ -226,6 +233,22 @@ export class OutboxRepository {
                          pg_get_serial_sequence('notificaciones', 'id')::regclass)) AS last`,
     );
     return Number(rows[0].last ?? 0);
+  }
+
+  /**
+   * The highest notification id no outbox row still carries: what a new leader takes as
+   * published up to (what the previous one published and deleted; those it published but had
+   * not deleted yet go out again).
+   */
+  async highestPublished(connection: Queryable): Promise<number> {
+    const { rows } = await connection.query<{ last: string | null }>(
+      // Newest first, to the first one found: a walk down the primary key, not a scan.
+      `SELECT n.id AS last FROM notificaciones n
+       WHERE NOT EXISTS (SELECT 1 FROM entregas_pendientes p WHERE n.id = ANY(p.notificaciones))
+       ORDER BY n.id DESC
+       LIMIT 1`,
+    );
+    return Number(rows[0]?.last ?? 0);
   }
 
   /**

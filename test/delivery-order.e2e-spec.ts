@@ -1,0 +1,45 @@
+import { NotificationsService } from '../src/notifications/notifications.service';
+import { createUser, signToken, startApp, TestApp } from './factories';
+import { closeSockets, openSocket } from './sockets';
+import { holdDeliveryLead } from './support/delivery';
+
+jest.setTimeout(60_000);
+
+describe('delivery: catch-up replays in the order things went out live', () => {
+  let app: TestApp;
+  let releaseLead: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    // No leader while the notifications below commit: the one that then takes over reads them
+    // together, several statements in one read, some of them late.
+    releaseLead = await holdDeliveryLead();
+    app = await startApp();
+  });
+
+  afterAll(async () => {
+    closeSockets();
+    await releaseLead?.();
+    await app?.close();
+  });
+
+  it('gives a reconnecting client the late rows where they went out, not after the newest', async () => {
+    const user = await createUser(app);
+    const token = signToken(user);
+    const live = await openSocket(app.url, { token });
+    const service = app.app.get(NotificationsService);
+    const ids: number[] = [];
+    // One statement each: their outbox rows are separate, so the lower ids come out late.
+    for (const mensaje of ['first', 'second', 'third', 'fourth']) {
+      ids.push((await service.notificarUsuario(user, mensaje)).id);
+    }
+    const release = releaseLead!;
+    releaseLead = undefined;
+    await release();
+    for (const id of ids) await live.waitForMessage(id, 10_000);
+    const wentOut = live.ids();
+
+    const replay = await openSocket(app.url, { token, since: 0 });
+    await replay.waitFor('catch_up', () => true);
+    expect(replay.ids()).toEqual(wentOut);
+  });
+});
