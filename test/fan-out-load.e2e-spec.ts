@@ -109,11 +109,15 @@ describe('concurrent maximal fan-outs (a service process)', () => {
     );
     process.stderr.write(`peak RSS after the emits: ${peakRssMb(service.pid).toFixed(0)} MB\n`);
     await service.dispose();
+  }
+
+  afterEach(async () => {
+    await ServiceProcess.disposeAll();
     // The run's later test files share this database: their delivery leader would otherwise
     // push what is left of these fan-outs (up to 200,000 notifications of 10,000 characters)
-    // before anything of theirs, and their deliveries would time out.
+    // before anything of theirs, and their deliveries would time out. Also when a test failed.
     await database.query('DELETE FROM entregas_pendientes');
-  }
+  });
 
   it(`keeps 20 sends of a 10,000-character mensaje to ${RECIPIENTS} users under ${PEAK_RSS_MB} MB`, async () => {
     await expectSurvives({});

@@ -17,6 +17,9 @@ import { Observable, throwError, timeout } from 'rxjs';
  */
 export const REQUEST_DEADLINE_MS = 9_000;
 
+/** When a client answered by the deadline should try again. */
+const RETRY_AFTER_S = 5;
+
 const arrivals = new WeakMap<Request, number>();
 
 /** Notes when a request arrived; mounted before anything that may wait on the database. */
@@ -33,14 +36,18 @@ export function markArrival(request: Request, _response: Response, next: NextFun
 export class RequestDeadlineInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const arrived = arrivals.get(context.switchToHttp().getRequest<Request>()) ?? Date.now();
+    const http = context.switchToHttp();
+    const arrived = arrivals.get(http.getRequest<Request>()) ?? Date.now();
     return next.handle().pipe(
       timeout({
         first: Math.max(0, arrived + REQUEST_DEADLINE_MS - Date.now()),
-        with: () =>
-          throwError(
+        with: () => {
+          const response = http.getResponse<Response>();
+          if (!response.headersSent) response.setHeader('Retry-After', String(RETRY_AFTER_S));
+          return throwError(
             () => new ServiceUnavailableException('database unavailable, try again shortly'),
-          ),
+          );
+        },
       }),
     );
   }
