@@ -20,7 +20,7 @@ if (!available) {
 }
 
 /** The contract: live delivery resumes within this long of Redis being back. */
-const RESUME_WITHIN_MS = 5000;
+const RESUME_WITHIN_MS = 8000;
 
 describeWithRedisServer('Redis faults (a dedicated redis-server, killed and restarted)', () => {
   let redis: RedisServer;
@@ -156,7 +156,7 @@ describeWithRedisServer('Redis faults (a dedicated redis-server, killed and rest
     expectAlive();
   }, 60000);
 
-  it('survives Redis dying mid-run, keeps storing, and resumes live delivery within 5 s of its return', async () => {
+  it('survives Redis dying mid-run, keeps storing, and resumes live delivery within 8 s of its return', async () => {
     const user = await createUser(database);
     const onB = new ReconnectingClient(b.url, signToken(user));
     track(onB.socket);
