@@ -191,7 +191,7 @@ export class NotificationsService {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** Stores a notification for one active user, then emits it to `user_<id>` (after commit). */
+  /** Stores a notification for one active user; the delivery leader pushes it to `user_<id>` after commit. */
   async notificarUsuario(
     usuario: User | number,
     mensaje: string,
@@ -234,10 +234,11 @@ export class NotificationsService {
     }
   }
 
-  /** Stores and emits one notification for every active staff user (none is fine). */
+  /** Stores one notification for every active staff user (none is fine); the leader pushes them. */
   async notificarStaff(mensaje: string, opts: NotifyOptions = {}): Promise<Notificacion[]> {
     assertMensaje(mensaje);
-    // How many staff there are is known only once stored: the emits take the rest on commit.
+    // How many staff there are is known only once stored: the INSERT counts as one recipient
+    // (the staff list is short; the delivery leader bounds the pushes either way).
     await this.fanOuts.acquire(1);
     try {
       const rows = await this.query<CreatedRow>(
