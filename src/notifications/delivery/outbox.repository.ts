@@ -133,7 +133,7 @@ const READ_SQL = `WITH gone AS (
 
 /**
  * What a reconnecting client may have missed, in the order it went out live: the user's rows
- * with an id above `$2`, and those at or below it delivered (or committed) after it (a late row
+ * with an id above `$2`, and those below it delivered (or committed) after it (a late row
  * whose watermark is at least `$2`). A late row sorts at its `posicion` (after the rows with
  * an id up to it), late rows among themselves in the order recorded. At most `$3` + 1 rows (to know
  * whether more wait), and `mensaje` only while the text so far stays under `$4` bytes (null
@@ -154,7 +154,7 @@ const CATCH_UP_SQL = `SELECT id, usuario_id, leida, fecha,
       UNION ALL
       SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, t.posicion, t.orden
       FROM entregas_tardias t JOIN notificaciones n ON n.id = t.notificacion_id
-      WHERE t.usuario_id = $1 AND t.watermark >= $2 AND t.notificacion_id <= $2
+      WHERE t.usuario_id = $1 AND t.watermark >= $2 AND t.notificacion_id < $2
       ORDER BY position, orden
       LIMIT $3 + 1
     ) missed
