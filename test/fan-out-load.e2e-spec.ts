@@ -113,6 +113,19 @@ describe('concurrent maximal fan-outs (a service process)', () => {
 
   afterEach(async () => {
     await ServiceProcess.disposeAll();
+    // A killed service's last INSERT may still be running in PostgreSQL (a backend notices its
+    // client has gone only when it answers): let it end, so its outbox row is deleted too.
+    await waitFor(
+      'the killed service’s statements to end',
+      async () => {
+        const [{ active }] = await database.query<Array<{ active: number }>>(
+          `SELECT count(*)::int AS active FROM pg_stat_activity
+           WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`,
+        );
+        return active === 0;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     // The run's later test files share this database: their delivery leader would otherwise
     // push what is left of these fan-outs (up to 200,000 notifications of 10,000 characters)
     // before anything of theirs, and their deliveries would time out. Also when a test failed.

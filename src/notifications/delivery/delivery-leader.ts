@@ -205,8 +205,11 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
       // A large fan-out, or long texts: a slice at a time (bounded in rows and in bytes), so
       // memory and every reply stay small whatever the notifications hold.
       let pending = batch.notificaciones;
+      // Long texts fill a reply with few rows: ask for about as many as last fitted, so each
+      // read does not go through a thousand rows to return thirty.
+      let sliceSize = ROWS_PER_SLICE;
       while (pending.length > 0 && this.leading) {
-        const slice = pending.slice(0, ROWS_PER_SLICE);
+        const slice = pending.slice(0, sliceSize);
         // Redis taking emits more slowly than they come: wait, rather than buffer them all.
         while (this.publisher.publishBacklog() > PUBLISH_BACKLOG_BYTES && this.leading)
           await delay(PUBLISH_BACKLOG_WAIT_MS);
@@ -216,6 +219,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
         // Ids ascend in both: go on after the last one published (all of the slice when its
         // rows were deleted meanwhile).
         pending = pending.slice(last ? slice.indexOf(last.id) + 1 : slice.length);
+        sliceSize = Math.min(ROWS_PER_SLICE, Math.max(16, rows.length * 2));
       }
     }
     this.publishedUpTo = Math.max(this.publishedUpTo, batch.notificaciones.at(-1) ?? 0);
