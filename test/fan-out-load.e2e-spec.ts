@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { signToken } from './factories';
 import { openTestDatabase } from './support/database';
+import { createTestDatabase, TestDatabase } from './test-database';
 import { redisServerAvailable, RedisServer } from './support/redis-server';
 import { ServiceProcess } from './support/service-process';
 import { waitFor } from './support/wait';
@@ -30,8 +31,13 @@ describe('concurrent maximal fan-outs (a service process)', () => {
   let recipients: number[];
   const mensaje = 'ñ'.repeat(9_999) + '!';
 
+  // A database of its own: what these fan-outs leave (an INSERT of a killed service may still
+  // commit after the test) must not be pushed ahead of later test files' notifications.
+  let own: { database: TestDatabase; stop: () => Promise<void> };
+
   beforeAll(async () => {
-    database = await openTestDatabase();
+    own = await createTestDatabase();
+    database = await openTestDatabase(own.database.url);
     const [staff] = await database.query<Array<{ id: number }>>(
       `INSERT INTO users (username, is_staff, is_active)
        VALUES ('fan-out-staff-' || gen_random_uuid(), true, true) RETURNING id`,
@@ -47,7 +53,8 @@ describe('concurrent maximal fan-outs (a service process)', () => {
   });
   afterAll(async () => {
     await ServiceProcess.disposeAll();
-    await database.destroy();
+    await database?.destroy();
+    await own?.stop();
   });
 
   async function sendAll(service: ServiceProcess) {
@@ -71,7 +78,7 @@ describe('concurrent maximal fan-outs (a service process)', () => {
 
   async function expectSurvives(env: Record<string, string | undefined>) {
     const service = await ServiceProcess.start({
-      DATABASE_URL: process.env.DATABASE_URL,
+      DATABASE_URL: own.database.url,
       JWT_SECRET: process.env.JWT_SECRET,
       LOG_LEVEL: 'warn',
       ...env,
@@ -126,9 +133,8 @@ describe('concurrent maximal fan-outs (a service process)', () => {
       },
       { timeoutMs: 60_000, intervalMs: 100 },
     );
-    // The run's later test files share this database: their delivery leader would otherwise
-    // push what is left of these fan-outs (up to 200,000 notifications of 10,000 characters)
-    // before anything of theirs, and their deliveries would time out. Also when a test failed.
+    // The next test's service would otherwise first push what is left of these fan-outs (up to
+    // 200,000 notifications of 10,000 characters). Also when a test failed.
     await database.query('DELETE FROM entregas_pendientes');
   });
 
