@@ -12,7 +12,7 @@ export const DOORBELL_CHANNEL = 'entregas';
 /** (0x6e6f7466, 1) is the migrations' lock and 2 the retention job's: this one is no other's. */
 export const LEADER_LOCK: [number, number] = [0x6e6f7466, 3];
 /** How often an instance that does not lead tries to, and waits after losing the lead. */
-const RETRY_MS = 250;
+const RETRY_MS = 1000;
 /** The leader reads the outbox this often even unrung: a creator may die before it rings. */
 const POLL_MS = 500;
 /**
