@@ -6,6 +6,8 @@ import { runPrepared } from '../../database/prepared';
 /** Anything that runs a parameterised statement: the leader's own connection, or the pool. */
 export interface Queryable {
   query<T>(text: string, values?: unknown[]): Promise<{ rows: T[] }>;
+  /** A named statement: parsed and planned once per connection. */
+  query<T>(statement: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }>;
 }
 
 /** A notification row as the leader publishes it and catch-up replays it. */
@@ -187,14 +189,11 @@ export class OutboxRepository {
   ): Promise<OutboxBatch> {
     const {
       rows: [row],
-    } = await connection.query<ReadRow>(READ_SQL, [
-      published,
-      ENTRIES_PER_READ,
-      floor,
-      ROWS_PER_SLICE,
-      BYTES_PER_SLICE,
-      publishedUpTo,
-    ]);
+    } = await connection.query<ReadRow>({
+      name: 'entregas.read',
+      text: READ_SQL,
+      values: [published, ENTRIES_PER_READ, floor, ROWS_PER_SLICE, BYTES_PER_SLICE, publishedUpTo],
+    });
     return {
       entries: row.entries.map(Number),
       notificaciones: row.notificaciones.map(Number),
