@@ -104,6 +104,14 @@ describe('Database bounds (real PostgreSQL)', () => {
     },
   );
 
+  it('turns JIT off on every connection: compiling an index lookup costs more than running it', async () => {
+    const dataSource = await open(url, {});
+    const settings = await Promise.all(
+      [1, 2, 3].map(() => dataSource.query<Array<{ jit: string }>>('SHOW jit')),
+    );
+    expect(settings.map(([row]) => row.jit)).toEqual(['off', 'off', 'off']);
+  });
+
   it('lets maintenance work run past both bounds, then puts them back', async () => {
     const dataSource = await open(url, { max: 1, statement_timeout: 200, replyTimeoutMillis: 300 });
     const runner = dataSource.createQueryRunner();
