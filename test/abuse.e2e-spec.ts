@@ -2,17 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { io } from 'socket.io-client';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import {
-  bearer,
-  ClientSocket,
-  connectSocket,
-  createUser,
-  signToken,
-  startApp,
-  TestApp,
-} from './factories';
-import { markReadSocket } from './sockets';
+import { startApp, TestApp } from './support/app';
 import { openTestDatabase } from './support/database';
+import { createUser } from './support/fixtures';
+import { ClientSocket, connectSocket, markReadSocket } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 import { healthUnderFlood } from './support/flood';
 import { ServiceProcess } from './support/service-process';
 import { waitFor } from './support/wait';

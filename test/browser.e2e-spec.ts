@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import request from 'supertest';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser, insertNotifications } from './support/fixtures';
+import { bearer, signToken } from './support/tokens';
 import { holdDeliveryLead, outboxDrained } from './support/delivery';
 
 // Debian's chromium package; no browser download (playwright-core ships none).

@@ -1,8 +1,9 @@
 import { DataSource } from 'typeorm';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, signToken } from './factories';
-import { closeSockets, openSocket, RecordedSocket } from './sockets';
 import { openTestDatabase } from './support/database';
+import { createUser } from './support/fixtures';
+import { closeSockets, openSocket, RecordedSocket } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 import { ServiceProcess } from './support/service-process';
 import { databaseUrlThrough, TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';

@@ -1,6 +1,8 @@
 import { NotificationsService } from '../src/notifications/notifications.service';
-import { createUser, signToken, startApp, TestApp } from './factories';
-import { closeSockets, openSocket } from './sockets';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { closeSockets, openSocket } from './support/socket-client';
+import { signToken } from './support/tokens';
 import { holdDeliveryLead } from './support/delivery';
 
 jest.setTimeout(60_000);

@@ -1,7 +1,10 @@
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
-import { createUser, signToken, startApp, TestApp } from './factories';
-import { closeSockets, openSocket, RecordedSocket, sendHttp } from './sockets';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { sendHttp } from './support/http-client';
+import { closeSockets, openSocket, RecordedSocket } from './support/socket-client';
+import { signToken } from './support/tokens';
 import { outboxDrained } from './support/delivery';
 
 jest.setTimeout(180_000);

@@ -1,6 +1,8 @@
 import { connect } from 'node:net';
 import request from 'supertest';
-import { bearer, createUser, signToken, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { bearer, signToken } from './support/tokens';
 
 /** Sends raw bytes and resolves with everything the server wrote before it closed. */
 function rawExchange(url: string, bytes: string): Promise<string> {

@@ -1,7 +1,9 @@
 import request from 'supertest';
 import { MARK_READ_BODY_LIMIT } from '../src/notifications/dto/mark-read.dto';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser, insertNotifications } from './support/fixtures';
+import { bearer, signToken } from './support/tokens';
 
 const MARK_READ = '/notifications/api/mark-read/';
 

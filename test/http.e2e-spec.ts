@@ -4,7 +4,9 @@ import type { Pool, QueryConfig } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { encodeCursor } from '../src/notifications/cursor';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser, insertNotifications } from './support/fixtures';
+import { bearer, signToken } from './support/tokens';
 
 interface PlanNode {
   'Node Type': string;

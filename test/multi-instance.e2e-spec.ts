@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, signToken, startApp, TestApp } from './factories';
-import { closeSockets, openSocket, RecordedSocket } from './sockets';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { closeSockets, openSocket, RecordedSocket } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 import { assertBuilt, CLI_JS } from './support/service-process';
 
 const redisUrl = process.env.TEST_REDIS_URL;

@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { BODY_LIMITS } from '../src/app.setup';
-import { bearer, createUser, signToken, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { bearer, signToken } from './support/tokens';
 
 interface Operation {
   'x-body-limit-bytes'?: number;
