@@ -13,6 +13,7 @@ import { bearer, signToken } from './support/tokens';
 import { ServiceProcess } from './support/service-process';
 import { TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
+import { redisAvailable, useRedis } from './support/redis-server';
 
 /** True while the process runs (an exited one waiting to be reaped does not count). */
 function isAlive(pid: number): boolean {
@@ -37,6 +38,8 @@ async function refusesConnections(url: string): Promise<boolean> {
     return true;
   }
 }
+
+const redis = useRedis();
 
 describe('crashes and shutdowns of a service process', () => {
   let database: DataSource;
@@ -110,7 +113,7 @@ describe('crashes and shutdowns of a service process', () => {
         port: Number(target.port || 5432),
       });
       // Two instances on one database: one of them pushes for both, through their shared Redis.
-      other = await startApp({ REDIS_URL: process.env.TEST_REDIS_URL || undefined });
+      other = await startApp({ REDIS_URL: redis.url }, { lead: 'any' });
     });
 
     afterAll(async () => {
@@ -121,7 +124,7 @@ describe('crashes and shutdowns of a service process', () => {
     });
 
     // Two instances on one database reach each other's sockets only through Redis.
-    (process.env.TEST_REDIS_URL ? it : it.skip)(
+    (redisAvailable ? it : it.skip)(
       'drains: stops accepting, finishes the request in flight, and sends sockets elsewhere',
       async () => {
         const user = await createUser(database);
@@ -130,7 +133,7 @@ describe('crashes and shutdowns of a service process', () => {
         url.port = String(databaseProxy.port);
         const service = await start({
           DATABASE_URL: url.toString(),
-          REDIS_URL: process.env.TEST_REDIS_URL || undefined,
+          REDIS_URL: redis.url,
         });
         // A load balancer in front, so the client can be sent to the other instance.
         balancer = await TcpProxy.start({ host: '127.0.0.1', port: service.port });

@@ -15,7 +15,7 @@ describe('delivery: catch-up replays in the order things went out live', () => {
     // No leader while the notifications below commit: the one that then takes over reads them
     // together, several statements in one read, some of them late.
     releaseLead = await holdDeliveryLead();
-    app = await startApp();
+    app = await startApp({}, { lead: 'later' });
   });
 
   afterAll(async () => {

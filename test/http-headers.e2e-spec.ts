@@ -87,4 +87,40 @@ describe('HTTP response headers and parser errors', () => {
     await rawExchange(app.url, `GET / HTTP/1.1\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`);
     await request(app.url).get('/health').expect(200);
   });
+
+  describe('CORS', () => {
+    it('allows only the origins in CORS_ORIGINS', async () => {
+      const cors = await startApp(
+        { CORS_ORIGINS: 'https://app.example.com,http://localhost:5173' },
+        // This file's app leads delivery; this one only answers HTTP.
+        { lead: 'later' },
+      );
+      try {
+        const allowed = await request(cors.url)
+          .options('/notifications/api/list/')
+          .set('Origin', 'https://app.example.com')
+          .set('Access-Control-Request-Method', 'GET')
+          .set('Access-Control-Request-Headers', 'authorization');
+        expect(allowed.status).toBeLessThan(300);
+        expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+        expect(allowed.headers['access-control-allow-headers']).toMatch(/authorization/i);
+
+        const other = await request(cors.url)
+          .get('/health')
+          .set('Origin', 'https://evil.example.com')
+          .expect(200);
+        expect(other.headers['access-control-allow-origin']).toBeUndefined();
+      } finally {
+        await cors.close();
+      }
+    });
+
+    it('allows no cross-origin caller when CORS_ORIGINS is unset', async () => {
+      const response = await request(app.url)
+        .get('/health')
+        .set('Origin', 'https://app.example.com')
+        .expect(200);
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    });
+  });
 });

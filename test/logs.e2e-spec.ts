@@ -24,7 +24,7 @@ async function startLoggedApp(env: Record<string, string>) {
       done();
     },
   });
-  const started = await startApp(env, [[LOG_DESTINATION, destination]]);
+  const started = await startApp(env, { overrides: [[LOG_DESTINATION, destination]] });
   return {
     ...started,
     lines,
