@@ -11,7 +11,7 @@ import { createUser } from './support/fixtures';
 import { ClientSocket, closeSockets, openSocket } from './support/socket-client';
 import { bearer, signToken } from './support/tokens';
 import { ServiceProcess } from './support/service-process';
-import { TcpProxy } from './support/tcp-proxy';
+import { databaseUrlThrough, TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
 import { redisAvailable, useRedis } from './support/redis-server';
 
@@ -107,11 +107,7 @@ describe('crashes and shutdowns of a service process', () => {
     let client: ClientSocket | undefined;
 
     beforeAll(async () => {
-      const target = new URL(process.env.DATABASE_URL!);
-      databaseProxy = await TcpProxy.start({
-        host: target.hostname,
-        port: Number(target.port || 5432),
-      });
+      databaseProxy = await TcpProxy.toTestDatabase();
       // Two instances on one database: one of them pushes for both, through their shared Redis.
       other = await startApp({ REDIS_URL: redis.url }, { lead: 'any' });
     });
@@ -128,11 +124,8 @@ describe('crashes and shutdowns of a service process', () => {
       'drains: stops accepting, finishes the request in flight, and sends sockets elsewhere',
       async () => {
         const user = await createUser(database);
-        const url = new URL(process.env.DATABASE_URL!);
-        url.hostname = '127.0.0.1';
-        url.port = String(databaseProxy.port);
         const service = await start({
-          DATABASE_URL: url.toString(),
+          DATABASE_URL: databaseUrlThrough(databaseProxy),
           REDIS_URL: redis.url,
         });
         // A load balancer in front, so the client can be sent to the other instance.

@@ -59,8 +59,7 @@ describeRedis('delivery across instances, with real faults', () => {
 
   beforeAll(async () => {
     database = await openTestDatabase();
-    const target = new URL(process.env.DATABASE_URL!);
-    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    proxy = await TcpProxy.toTestDatabase();
     staff = await createUser(database, { staff: true });
   });
 

@@ -10,8 +10,7 @@ describe('HTTP error answers and health', () => {
   let proxy: TcpProxy;
   let app: TestApp;
   beforeAll(async () => {
-    const target = new URL(process.env.DATABASE_URL!);
-    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    proxy = await TcpProxy.toTestDatabase();
     app = await startApp({ DATABASE_URL: databaseUrlThrough(proxy) });
   });
   afterAll(async () => {
