@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import request from 'supertest';
-import { startApp, TestApp } from './support/app';
+import { startApp, useApp } from './support/app';
 import { createUser } from './support/fixtures';
 import { bearer, signToken } from './support/tokens';
 
@@ -25,11 +25,7 @@ function parse(raw: string): { status: number; headers: string; body: unknown } 
 }
 
 describe('HTTP response headers and parser errors', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp();
-  });
-  afterAll(() => app.close());
+  const app = useApp();
 
   it('marks every API response no-store: success, bad input, no token, unknown route', async () => {
     const token = signToken(await createUser(app));

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { MARK_READ_BODY_LIMIT } from '../src/notifications/dto/mark-read.dto';
 import { User } from '../src/users/user.entity';
-import { startApp, TestApp } from './support/app';
+import { useApp } from './support/app';
 import { createUser, insertNotifications } from './support/fixtures';
 import { bearer, signToken } from './support/tokens';
 
@@ -14,11 +14,7 @@ const keyed = (keys: number) =>
 const nested = (levels: number) => '['.repeat(levels) + '1' + ']'.repeat(levels);
 
 describe('POST /notifications/api/mark-read/', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp();
-  });
-  afterAll(() => app.close());
+  const app = useApp();
 
   function markRead(user: User, body: unknown, path = MARK_READ) {
     return request(app.url)
