@@ -2,17 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { io } from 'socket.io-client';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import {
-  bearer,
-  ClientSocket,
-  connectSocket,
-  createUser,
-  signToken,
-  startApp,
-  TestApp,
-} from './factories';
-import { markReadSocket } from './sockets';
+import { useApp } from './support/app';
 import { openTestDatabase } from './support/database';
+import { createUser } from './support/fixtures';
+import { ClientSocket, connectSocket, markReadSocket } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 import { healthUnderFlood } from './support/flood';
 import { ServiceProcess } from './support/service-process';
 import { waitFor } from './support/wait';
@@ -57,11 +51,7 @@ describe('abuse limits', () => {
   });
 
   describe('per-user HTTP rate limit', () => {
-    let app: TestApp;
-    beforeAll(async () => {
-      app = await startApp({ HTTP_RATE_LIMIT_PER_MINUTE: '5' });
-    });
-    afterAll(() => app?.close());
+    const app = useApp({ HTTP_RATE_LIMIT_PER_MINUTE: '5' });
 
     it('answers 429 in Nest shape past the limit, per user, and counts bad tokens by address', async () => {
       const [ana, bea] = await Promise.all([createUser(app), createUser(app)]);
@@ -94,15 +84,11 @@ describe('abuse limits', () => {
   });
 
   describe('sockets', () => {
-    let app: TestApp;
-    beforeAll(async () => {
-      app = await startApp({
-        SOCKET_RATE_LIMIT_PER_MINUTE: '3',
-        MAX_SOCKETS_PER_USER: '2',
-        CORS_ORIGINS: 'https://app.example.com',
-      });
+    const app = useApp({
+      SOCKET_RATE_LIMIT_PER_MINUTE: '3',
+      MAX_SOCKETS_PER_USER: '2',
+      CORS_ORIGINS: 'https://app.example.com',
     });
-    afterAll(() => app?.close());
 
     async function open(token: string, origin?: string): Promise<ClientSocket> {
       const socket = await connectSocket(
@@ -298,11 +284,7 @@ describe('abuse limits', () => {
   });
 
   describe('HTTP headers', () => {
-    let app: TestApp;
-    beforeAll(async () => {
-      app = await startApp({ CORS_ORIGINS: 'https://app.example.com' });
-    });
-    afterAll(() => app?.close());
+    const app = useApp({ CORS_ORIGINS: 'https://app.example.com' });
 
     it('answers CORS only for listed origins', async () => {
       const preflight = (origin: string) =>

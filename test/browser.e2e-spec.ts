@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import request from 'supertest';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser, insertNotifications } from './support/fixtures';
+import { bearer, signToken } from './support/tokens';
 import { holdDeliveryLead, outboxDrained } from './support/delivery';
 
 // Debian's chromium package; no browser download (playwright-core ships none).
@@ -83,7 +85,10 @@ describeWithChromium('demo inbox in a real browser', () => {
     const releaseLead = await holdDeliveryLead();
     try {
       // The production app below shares this database: one instance pushes for both, via Redis.
-      app = await startApp({ REDIS_URL: process.env.TEST_REDIS_URL || undefined });
+      app = await startApp(
+        { REDIS_URL: process.env.TEST_REDIS_URL || undefined },
+        { lead: 'later' },
+      );
       browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
       context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
       // A staff demo user of its own (each run has a fresh database), so the picker lists it and
@@ -211,14 +216,17 @@ describeWithChromium('demo inbox in a real browser', () => {
       await app.close();
       appClosed = true;
     }
-    const production = await startApp({
-      REDIS_URL: process.env.TEST_REDIS_URL || undefined,
-      NODE_ENV: 'production',
-      DEMO_ENABLED: 'true',
-      JWT_SECRET: process.env.JWT_SECRET,
-      DATABASE_URL: process.env.DATABASE_URL,
-      LOG_LEVEL: 'silent',
-    });
+    const production = await startApp(
+      {
+        REDIS_URL: process.env.TEST_REDIS_URL || undefined,
+        NODE_ENV: 'production',
+        DEMO_ENABLED: 'true',
+        JWT_SECRET: process.env.JWT_SECRET,
+        DATABASE_URL: process.env.DATABASE_URL,
+        LOG_LEVEL: 'silent',
+      },
+      { lead: process.env.TEST_REDIS_URL ? 'any' : 'this' },
+    );
     try {
       const page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(error.message));

@@ -6,9 +6,11 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, signToken, startApp, TestApp } from './factories';
-import { ANCIENT_DAYS, backdate, existing, withPurgeLock } from './purge-lock';
-import { closeSockets, openSocket } from './sockets';
+import { startApp, TestApp } from './support/app';
+import { backdate, createUser, existing } from './support/fixtures';
+import { ANCIENT_DAYS, withPurgeLock } from './support/purge-lock';
+import { closeSockets, openSocket } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 
 // Each command boots a Nest context in a child process: seconds, not milliseconds.
 jest.setTimeout(60_000);

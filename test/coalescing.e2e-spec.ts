@@ -4,8 +4,10 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { UsersService } from '../src/users/users.service';
 import { performance } from 'node:perf_hooks';
-import { createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
-import { closeSockets, openSocket } from './sockets';
+import { startApp, TestApp } from './support/app';
+import { createUser, insertNotifications } from './support/fixtures';
+import { closeSockets, openSocket } from './support/socket-client';
+import { signToken } from './support/tokens';
 
 // Concurrent single notifications share INSERTs; each caller must still get exactly its own
 // outcome: its row, or a 400 when its user is unknown or inactive, never someone else's.

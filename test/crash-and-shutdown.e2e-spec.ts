@@ -5,12 +5,15 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import type { NotificacionMensajeEvent } from '../src/notifications/events';
 import { User } from '../src/users/user.entity';
-import { bearer, ClientSocket, createUser, signToken, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
 import { openTestDatabase } from './support/database';
-import { closeSockets, openSocket } from './sockets';
+import { createUser } from './support/fixtures';
+import { ClientSocket, closeSockets, openSocket } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 import { ServiceProcess } from './support/service-process';
-import { TcpProxy } from './support/tcp-proxy';
+import { databaseUrlThrough, TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
+import { redisAvailable, useRedis } from './support/redis-server';
 
 /** True while the process runs (an exited one waiting to be reaped does not count). */
 function isAlive(pid: number): boolean {
@@ -35,6 +38,8 @@ async function refusesConnections(url: string): Promise<boolean> {
     return true;
   }
 }
+
+const redis = useRedis();
 
 describe('crashes and shutdowns of a service process', () => {
   let database: DataSource;
@@ -102,13 +107,9 @@ describe('crashes and shutdowns of a service process', () => {
     let client: ClientSocket | undefined;
 
     beforeAll(async () => {
-      const target = new URL(process.env.DATABASE_URL!);
-      databaseProxy = await TcpProxy.start({
-        host: target.hostname,
-        port: Number(target.port || 5432),
-      });
+      databaseProxy = await TcpProxy.toTestDatabase();
       // Two instances on one database: one of them pushes for both, through their shared Redis.
-      other = await startApp({ REDIS_URL: process.env.TEST_REDIS_URL || undefined });
+      other = await startApp({ REDIS_URL: redis.url }, { lead: 'any' });
     });
 
     afterAll(async () => {
@@ -119,16 +120,13 @@ describe('crashes and shutdowns of a service process', () => {
     });
 
     // Two instances on one database reach each other's sockets only through Redis.
-    (process.env.TEST_REDIS_URL ? it : it.skip)(
+    (redisAvailable ? it : it.skip)(
       'drains: stops accepting, finishes the request in flight, and sends sockets elsewhere',
       async () => {
         const user = await createUser(database);
-        const url = new URL(process.env.DATABASE_URL!);
-        url.hostname = '127.0.0.1';
-        url.port = String(databaseProxy.port);
         const service = await start({
-          DATABASE_URL: url.toString(),
-          REDIS_URL: process.env.TEST_REDIS_URL || undefined,
+          DATABASE_URL: databaseUrlThrough(databaseProxy),
+          REDIS_URL: redis.url,
         });
         // A load balancer in front, so the client can be sent to the other instance.
         balancer = await TcpProxy.start({ host: '127.0.0.1', port: service.port });

@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
-import { createUser, insertNotifications, signToken } from './factories';
-import { closeSockets, openSocket, RecordedSocket } from './sockets';
 import { openTestDatabase } from './support/database';
+import { createUser, insertNotifications } from './support/fixtures';
+import { closeSockets, openSocket, RecordedSocket } from './support/socket-client';
+import { signToken } from './support/tokens';
 import { ServiceProcess } from './support/service-process';
 
 /** The contract's bound: a deactivated user's sockets are gone within 5 seconds. */

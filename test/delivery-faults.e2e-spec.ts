@@ -1,18 +1,21 @@
 import { DataSource } from 'typeorm';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, signToken } from './factories';
-import { closeSockets, openSocket, RecordedSocket } from './sockets';
 import { openTestDatabase } from './support/database';
+import { createUser } from './support/fixtures';
+import { closeSockets, openSocket, RecordedSocket } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 import { ServiceProcess } from './support/service-process';
 import { databaseUrlThrough, TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
+import { redisAvailable, useRedis } from './support/redis-server';
 
 jest.setTimeout(90_000);
 
-const redisUrl = process.env.TEST_REDIS_URL;
-const describeRedis = redisUrl ? describe : describe.skip;
+const describeRedis = redisAvailable ? describe : describe.skip;
 
 /** Two service processes on one database and one Redis; B reaches PostgreSQL through a proxy. */
+const redis = useRedis();
+
 describeRedis('delivery across instances, with real faults', () => {
   let database: DataSource;
   let proxy: TcpProxy;
@@ -20,7 +23,7 @@ describeRedis('delivery across instances, with real faults', () => {
 
   const env = (databaseUrl: string) => ({
     DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
+    REDIS_URL: redis.url,
     JWT_SECRET: process.env.JWT_SECRET,
     HTTP_RATE_LIMIT_PER_MINUTE: '0',
   });
@@ -56,8 +59,7 @@ describeRedis('delivery across instances, with real faults', () => {
 
   beforeAll(async () => {
     database = await openTestDatabase();
-    const target = new URL(process.env.DATABASE_URL!);
-    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    proxy = await TcpProxy.toTestDatabase();
     staff = await createUser(database, { staff: true });
   });
 

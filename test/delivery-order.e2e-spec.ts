@@ -1,6 +1,8 @@
 import { NotificationsService } from '../src/notifications/notifications.service';
-import { createUser, signToken, startApp, TestApp } from './factories';
-import { closeSockets, openSocket } from './sockets';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { closeSockets, openSocket } from './support/socket-client';
+import { signToken } from './support/tokens';
 import { holdDeliveryLead } from './support/delivery';
 
 jest.setTimeout(60_000);
@@ -13,7 +15,7 @@ describe('delivery: catch-up replays in the order things went out live', () => {
     // No leader while the notifications below commit: the one that then takes over reads them
     // together, several statements in one read, some of them late.
     releaseLead = await holdDeliveryLead();
-    app = await startApp();
+    app = await startApp({}, { lead: 'later' });
   });
 
   afterAll(async () => {

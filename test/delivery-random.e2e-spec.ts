@@ -1,13 +1,16 @@
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
-import { createUser, signToken, startApp, TestApp } from './factories';
-import { closeSockets, openSocket, RecordedSocket, sendHttp } from './sockets';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { sendHttp } from './support/http-client';
+import { closeSockets, openSocket, RecordedSocket } from './support/socket-client';
+import { signToken } from './support/tokens';
 import { outboxDrained } from './support/delivery';
+import { redisAvailable, useRedis } from './support/redis-server';
 
 jest.setTimeout(180_000);
 
-const redisUrl = process.env.TEST_REDIS_URL;
-const describeRedis = redisUrl ? describe : describe.skip;
+const describeRedis = redisAvailable ? describe : describe.skip;
 
 /** Fixed unless DELIVERY_SEED is set; printed with any failure so the run can be repeated. */
 const SEED = Number(process.env.DELIVERY_SEED ?? 20261202);
@@ -59,14 +62,16 @@ class FlakyClient {
   }
 }
 
+const redis = useRedis();
+
 describeRedis('delivery under random concurrency (two instances, one Redis)', () => {
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
     [a, b] = await Promise.all([
-      startApp({ REDIS_URL: redisUrl }),
-      startApp({ REDIS_URL: redisUrl }),
+      startApp({ REDIS_URL: redis.url }, { lead: 'any' }),
+      startApp({ REDIS_URL: redis.url }, { lead: 'any' }),
     ]);
   });
 

@@ -1,6 +1,9 @@
 import { NotificationsService } from '../src/notifications/notifications.service';
-import { createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
-import { closeSockets, markReadHttp, markReadSocket, openSocket, sendHttp } from './sockets';
+import { startApp, TestApp } from './support/app';
+import { createUser, insertNotifications } from './support/fixtures';
+import { markReadHttp, sendHttp } from './support/http-client';
+import { closeSockets, markReadSocket, openSocket } from './support/socket-client';
+import { signToken } from './support/tokens';
 import { outboxDrained } from './support/delivery';
 
 jest.setTimeout(60_000);

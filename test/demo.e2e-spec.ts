@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { ForbiddenException } from '@nestjs/common';
 import request from 'supertest';
 import { DemoService } from '../src/demo/demo.service';
-import { bearer, createUser, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { bearer } from './support/tokens';
 import { listeningAddresses, nonLoopbackIPv4 } from './support/network';
 import { MAIN_JS, ServiceProcess } from './support/service-process';
 

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
-import { signToken } from './factories';
-import { openTestDatabase } from './support/database';
-import { createTestDatabase, TestDatabase } from './test-database';
+import { createTestDatabase, openTestDatabase, TestDatabase } from './support/database';
+import { signToken } from './support/tokens';
 import { redisServerAvailable, RedisServer } from './support/redis-server';
 import { ServiceProcess } from './support/service-process';
 import { waitFor } from './support/wait';

@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { User } from '../src/users/user.entity';
-import { ClientSocket, connectSocket, createUser, signToken, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { ClientSocket, connectSocket } from './support/socket-client';
+import { signToken } from './support/tokens';
 
 // Property-based tests: random bodies, queries, headers and socket payloads at every door.
 // Whatever comes in: never a 5xx, never a crash, never another user's data. Run counts are

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createTestDatabase } from './test-database';
+import { createTestDatabase } from './support/database';
 
 declare global {
   // Handed from global setup to global teardown (same process).

@@ -1,6 +1,8 @@
 import request from 'supertest';
-import { bearer, createUser, signToken, startApp, TestApp } from './factories';
-import { closeSockets, openSocket, refusal } from './sockets';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { closeSockets, openSocket, refusal } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 
 jest.setTimeout(30_000);
 

@@ -1,6 +1,8 @@
 import { connect } from 'node:net';
 import request from 'supertest';
-import { bearer, createUser, signToken, startApp, TestApp } from './factories';
+import { startApp, useApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { bearer, signToken } from './support/tokens';
 
 /** Sends raw bytes and resolves with everything the server wrote before it closed. */
 function rawExchange(url: string, bytes: string): Promise<string> {
@@ -23,11 +25,7 @@ function parse(raw: string): { status: number; headers: string; body: unknown } 
 }
 
 describe('HTTP response headers and parser errors', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp();
-  });
-  afterAll(() => app.close());
+  const app = useApp();
 
   it('marks every API response no-store: success, bad input, no token, unknown route', async () => {
     const token = signToken(await createUser(app));
@@ -84,5 +82,41 @@ describe('HTTP response headers and parser errors', () => {
   it('still serves the next connection normally', async () => {
     await rawExchange(app.url, `GET / HTTP/1.1\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`);
     await request(app.url).get('/health').expect(200);
+  });
+
+  describe('CORS', () => {
+    it('allows only the origins in CORS_ORIGINS', async () => {
+      const cors = await startApp(
+        { CORS_ORIGINS: 'https://app.example.com,http://localhost:5173' },
+        // This file's app leads delivery; this one only answers HTTP.
+        { lead: 'later' },
+      );
+      try {
+        const allowed = await request(cors.url)
+          .options('/notifications/api/list/')
+          .set('Origin', 'https://app.example.com')
+          .set('Access-Control-Request-Method', 'GET')
+          .set('Access-Control-Request-Headers', 'authorization');
+        expect(allowed.status).toBeLessThan(300);
+        expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+        expect(allowed.headers['access-control-allow-headers']).toMatch(/authorization/i);
+
+        const other = await request(cors.url)
+          .get('/health')
+          .set('Origin', 'https://evil.example.com')
+          .expect(200);
+        expect(other.headers['access-control-allow-origin']).toBeUndefined();
+      } finally {
+        await cors.close();
+      }
+    });
+
+    it('allows no cross-origin caller when CORS_ORIGINS is unset', async () => {
+      const response = await request(app.url)
+        .get('/health')
+        .set('Origin', 'https://app.example.com')
+        .expect(200);
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    });
   });
 });

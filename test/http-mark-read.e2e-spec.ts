@@ -1,7 +1,9 @@
 import request from 'supertest';
 import { MARK_READ_BODY_LIMIT } from '../src/notifications/dto/mark-read.dto';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, insertNotifications, signToken, startApp, TestApp } from './factories';
+import { useApp } from './support/app';
+import { createUser, insertNotifications } from './support/fixtures';
+import { bearer, signToken } from './support/tokens';
 
 const MARK_READ = '/notifications/api/mark-read/';
 
@@ -12,11 +14,7 @@ const keyed = (keys: number) =>
 const nested = (levels: number) => '['.repeat(levels) + '1' + ']'.repeat(levels);
 
 describe('POST /notifications/api/mark-read/', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp();
-  });
-  afterAll(() => app.close());
+  const app = useApp();
 
   function markRead(user: User, body: unknown, path = MARK_READ) {
     return request(app.url)

@@ -2,15 +2,10 @@ import request from 'supertest';
 import { SEND_BODY_LIMIT } from '../src/notifications/dto/send.dto';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
-import {
-  bearer,
-  connectSocket,
-  createUser,
-  nextEvent,
-  signToken,
-  startApp,
-  TestApp,
-} from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { connectSocket, nextEvent } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 
 const SEND = '/notifications/api/send/';
 

@@ -3,9 +3,11 @@ import { EntityManager } from 'typeorm';
 import { Notificacion } from '../src/notifications/notificacion.entity';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
-import { createUser, signToken, startApp, TestApp } from './factories';
-import { ANCIENT_DAYS, backdate, existing, withPurgeLock } from './purge-lock';
-import { closeSockets, openSocket, RecordedSocket } from './sockets';
+import { startApp, TestApp } from './support/app';
+import { backdate, createUser, existing } from './support/fixtures';
+import { ANCIENT_DAYS, withPurgeLock } from './support/purge-lock';
+import { closeSockets, openSocket, RecordedSocket } from './support/socket-client';
+import { signToken } from './support/tokens';
 
 // The project-level testTimeout in jest.config.js is not applied by jest; set it here.
 jest.setTimeout(30_000);

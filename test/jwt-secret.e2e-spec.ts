@@ -3,8 +3,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
-import { bearer, createUser, signToken } from './factories';
 import { openTestDatabase } from './support/database';
+import { createUser } from './support/fixtures';
+import { bearer, signToken } from './support/tokens';
 import { assertBuilt, ServiceProcess } from './support/service-process';
 
 const JWT_SECRET_JS = resolve(__dirname, '..', 'dist', 'src', 'auth', 'jwt-secret.js');

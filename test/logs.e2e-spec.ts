@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { LOG_DESTINATION } from '../src/logging/logging.module';
-import { bearer, createUser, signToken, startApp } from './factories';
+import { startApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { bearer, signToken } from './support/tokens';
 
 interface LogLine {
   level: string;
@@ -22,7 +24,7 @@ async function startLoggedApp(env: Record<string, string>) {
       done();
     },
   });
-  const started = await startApp(env, [[LOG_DESTINATION, destination]]);
+  const started = await startApp(env, { overrides: [[LOG_DESTINATION, destination]] });
   return {
     ...started,
     lines,

@@ -1,13 +1,8 @@
 import request from 'supertest';
-import {
-  bearer,
-  ClientSocket,
-  connectSocket,
-  createUser,
-  signToken,
-  startApp,
-  TestApp,
-} from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { ClientSocket, connectSocket } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 import { outboxDrained } from './support/delivery';
 import { waitFor } from './support/wait';
 

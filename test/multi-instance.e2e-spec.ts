@@ -6,20 +6,20 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, signToken, startApp, TestApp } from './factories';
-import { closeSockets, openSocket, RecordedSocket } from './sockets';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { closeSockets, openSocket, RecordedSocket } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 import { assertBuilt, CLI_JS } from './support/service-process';
+import { redisAvailable, useRedis } from './support/redis-server';
 
-const redisUrl = process.env.TEST_REDIS_URL;
-const describeRedis = redisUrl ? describe : describe.skip;
-if (!redisUrl) {
-  process.stderr.write(
-    'multi-instance tests skipped: set REDIS_URL (e.g. redis://127.0.0.1:6379) to run them\n',
-  );
+const describeRedis = redisAvailable ? describe : describe.skip;
+if (!redisAvailable) {
+  process.stderr.write('multi-instance tests skipped: install redis-server or set REDIS_URL\n');
 }
 
 /** Runs the compiled CLI against the test database and `redisUrl`; resolves with its stdout. */
-function cli(args: string[]): Promise<string> {
+function cli(args: string[], redisUrl: string): Promise<string> {
   const cwd = mkdtempSync(join(tmpdir(), 'notificaciones-cli-'));
   const child = spawn(process.execPath, [CLI_JS, ...args], {
     cwd,
@@ -46,6 +46,8 @@ function cli(args: string[]): Promise<string> {
     });
   });
 }
+
+const redis = useRedis();
 
 describeRedis('two instances sharing Redis', () => {
   let a: TestApp;
@@ -84,8 +86,8 @@ describeRedis('two instances sharing Redis', () => {
 
   beforeAll(async () => {
     [a, b] = await Promise.all([
-      startApp({ REDIS_URL: redisUrl }),
-      startApp({ REDIS_URL: redisUrl }),
+      startApp({ REDIS_URL: redis.url }, { lead: 'any' }),
+      startApp({ REDIS_URL: redis.url }, { lead: 'any' }),
     ]);
     staff = await createUser(a, { staff: true });
   });
@@ -151,7 +153,7 @@ describeRedis('two instances sharing Redis', () => {
     const user = await createUser(a);
     const { onA, onB } = await socketsOf(user, 1);
     const mensaje = `from the CLI ${randomUUID()}`;
-    const printed = JSON.parse(await cli(['notify', user.username, mensaje]));
+    const printed = JSON.parse(await cli(['notify', user.username, mensaje], redis.url));
     expect(printed).toMatchObject({ usuario: user.id, mensaje, leida: false });
     for (const socket of [...onA, ...onB]) {
       const event = await socket.waitForMessage(mensaje);

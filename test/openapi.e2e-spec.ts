@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { BODY_LIMITS } from '../src/app.setup';
-import { bearer, createUser, signToken, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
+import { bearer, signToken } from './support/tokens';
 
 interface Operation {
   'x-body-limit-bytes'?: number;
@@ -185,5 +187,25 @@ describe('OpenAPI document', () => {
       expect({ path, status: (await call(exact)).status }).toEqual({ path, status: 400 });
       expect({ path, status: (await call(exact + ' ')).status }).toEqual({ path, status: 413 });
     }
+  });
+
+  it('GET /docs serves the OpenAPI UI', async () => {
+    await request(app.url)
+      .get('/docs')
+      .expect(200)
+      .expect('Content-Type', /text\/html/);
+  });
+
+  it('GET /docs-json is the OpenAPI document with the three routes', async () => {
+    const { body } = await request(app.url)
+      .get('/docs-json')
+      .expect(200)
+      .expect('Content-Type', /application\/json/);
+    expect(body.openapi).toMatch(/^3\./);
+    expect(Object.keys(body.paths['/notifications/api/list'])).toEqual(['get']);
+    expect(Object.keys(body.paths['/notifications/api/mark-read'])).toEqual(['post']);
+    expect(Object.keys(body.paths['/notifications/api/send'])).toEqual(['post']);
+    expect(body.paths['/notifications/api/mark-read'].post.responses).toHaveProperty('200');
+    expect(body.paths['/notifications/api/send'].post.responses).toHaveProperty('201');
   });
 });

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, signToken } from './factories';
 import { openTestDatabase } from './support/database';
-import { closeSockets, openSocket } from './sockets';
+import { createUser } from './support/fixtures';
+import { closeSockets, openSocket } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 import { ServiceProcess } from './support/service-process';
 import { databaseUrlThrough, TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
@@ -22,14 +23,9 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
   let user: User;
   let staff: User;
 
-  function expectAlive(): void {
-    if (!service.isRunning) throw new Error(`the service died:\n${service.output().slice(-3000)}`);
-  }
-
   beforeAll(async () => {
     database = await openTestDatabase();
-    const target = new URL(process.env.DATABASE_URL!);
-    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    proxy = await TcpProxy.toTestDatabase();
     user = await createUser(database);
     staff = await createUser(database, { staff: true });
   });
@@ -54,7 +50,7 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
     expect(service.output()).toMatch(
       /Database unreachable \(attempt 1 of \d+\).*retrying in 0.5 s/,
     );
-    expectAlive();
+    service.assertAlive();
 
     proxy.restore();
     await service.ready(30000);
@@ -93,7 +89,7 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
     expect(socket.socket.connected).toBe(true);
     // A new socket is told to come back later, not that its token is bad.
     await expect(openSocket(service.url, { token })).rejects.toThrow(/unavailable/);
-    expectAlive();
+    service.assertAlive();
 
     proxy.restore();
     await waitFor(
@@ -113,6 +109,6 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
       .expect(201);
     await socket.waitForMessage(mensaje);
     expect(socket.socket.connected).toBe(true);
-    expectAlive();
+    service.assertAlive();
   }, 30000);
 });

@@ -2,9 +2,10 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { SHUTDOWN_DEADLINE_MS } from '../src/common/http-drain';
 import { User } from '../src/users/user.entity';
-import { bearer, createUser, signToken } from './factories';
-import { closeSockets, openSocket } from './sockets';
 import { openTestDatabase } from './support/database';
+import { createUser } from './support/fixtures';
+import { closeSockets, openSocket } from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 import { ServiceProcess } from './support/service-process';
 import { databaseUrlThrough, TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
@@ -63,14 +64,9 @@ describe('PostgreSQL stalls (a TCP proxy that silently loses the bytes between t
     });
   }
 
-  function expectAlive(): void {
-    if (!service.isRunning) throw new Error(`the service died:\n${service.output().slice(-3000)}`);
-  }
-
   beforeAll(async () => {
     database = await openTestDatabase();
-    const target = new URL(process.env.DATABASE_URL!);
-    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    proxy = await TcpProxy.toTestDatabase();
     user = await createUser(database);
     service = await ServiceProcess.start({
       DATABASE_URL: databaseUrlThrough(proxy),
@@ -149,7 +145,7 @@ describe('PostgreSQL stalls (a TCP proxy that silently loses the bytes between t
     ]);
     expect(after.map((each) => each.status)).toEqual([200, 200, 200]);
     expect((await handshake(token)).outcome).toBe('connected');
-    expectAlive();
+    service.assertAlive();
   }, 60000);
 
   it('answers 503 within 10 s when the database answers every statement, but slowly', async () => {
@@ -180,7 +176,7 @@ describe('PostgreSQL stalls (a TCP proxy that silently loses the bytes between t
       async () => (await get('/notifications/api/list/', token)).status === 200,
       { timeoutMs: CONTRACT_MS, intervalMs: 100 },
     );
-    expectAlive();
+    service.assertAlive();
   }, 60000);
 
   it('exits within its grace period on SIGTERM while a query is stuck', async () => {

@@ -1,8 +1,9 @@
 import { DataSource } from 'typeorm';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { RetentionJob } from '../src/notifications/retention.job';
-import { createUser, startApp, TestApp } from './factories';
-import { ANCIENT_DAYS, backdate, existing, withPurgeLock } from './purge-lock';
+import { startApp, TestApp } from './support/app';
+import { backdate, createUser, existing } from './support/fixtures';
+import { ANCIENT_DAYS, withPurgeLock } from './support/purge-lock';
 
 async function insertRows(
   dataSource: DataSource,
@@ -25,7 +26,7 @@ describe('retention on two instances', () => {
   beforeAll(async () => {
     // Only rows older than any other test writes are this purge's business.
     const env = { RETENTION_DAYS: String(ANCIENT_DAYS) };
-    [a, b] = await Promise.all([startApp(env), startApp(env)]);
+    [a, b] = await Promise.all([startApp(env, { lead: 'any' }), startApp(env, { lead: 'any' })]);
   });
 
   afterAll(async () => {

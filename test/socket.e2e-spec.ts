@@ -3,25 +3,19 @@ import request from 'supertest';
 import { NotificationsPublisher } from '../src/notifications/notifications.publisher';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
-import {
-  bearer,
-  connectSocket,
-  createUser,
-  insertNotifications,
-  signToken,
-  startApp,
-  TestApp,
-} from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser, insertNotifications } from './support/fixtures';
+import { markReadHttp, sendHttp } from './support/http-client';
 import {
   closeSockets,
+  connectSocket,
   disconnection,
-  markReadHttp,
   markReadSocket,
   openSocket,
   refusal,
-  sendHttp,
   track,
-} from './sockets';
+} from './support/socket-client';
+import { bearer, signToken } from './support/tokens';
 import { outboxDrained } from './support/delivery';
 
 // The project-level testTimeout in jest.config.js is not applied by jest; set it here.

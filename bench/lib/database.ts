@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { withDatabase } from './database-url';
 import { info, warn } from './log';
 import { CLI_ENTRY, ROOT } from './paths';
 import { execFile } from 'node:child_process';
@@ -20,12 +21,6 @@ export interface BenchDatabase {
   pool: Pool;
   /** Drops the run's database and stops the embedded server, if the bench started one. */
   close(): Promise<void>;
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
 }
 
 async function adminQuery(adminUrl: string, sql: string): Promise<void> {

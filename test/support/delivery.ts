@@ -51,3 +51,23 @@ export async function holdDeliveryLead(
   // Ending the session releases the lock.
   return () => connection.end();
 }
+
+/**
+ * The session that holds the delivery leader's lock on this database, described for a failure
+ * message (backend pid, client address, since when), or undefined when nobody leads.
+ */
+export async function deliveryLeadHolder(dataSource: DataSource): Promise<string | undefined> {
+  const [holder] = await dataSource.query<
+    Array<{ pid: number; client: string; since: string; state: string }>
+  >(
+    `SELECT a.pid, coalesce(host(a.client_addr) || ':' || a.client_port, 'local') AS client,
+            a.backend_start::text AS since, a.state
+     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2
+       AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    LEADER_LOCK,
+  );
+  return holder
+    ? `backend pid ${holder.pid}, client ${holder.client}, connected since ${holder.since}, ${holder.state}`
+    : undefined;
+}

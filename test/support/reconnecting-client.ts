@@ -1,6 +1,6 @@
 import { io } from 'socket.io-client';
 import type { NotificacionMensajeEvent } from '../../src/notifications/events';
-import { ClientSocket } from '../factories';
+import { ClientSocket } from './socket-client';
 import { waitFor } from './wait';
 
 /**

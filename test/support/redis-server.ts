@@ -101,3 +101,29 @@ export class RedisServer {
     running.delete(child);
   }
 }
+
+/**
+ * A Redis for the test file: a redis-server of its own, started in `beforeAll` and killed in
+ * `afterAll`, so multi-instance tests run wherever redis-server is installed, whether or not
+ * REDIS_URL is set; where it is not installed, the Redis TEST_REDIS_URL names (empty if none:
+ * see `redisAvailable`). `url` is known once `beforeAll` has run. Call it at the top level of
+ * the file: jest runs `afterAll` hooks in the order they are declared, so the apps the file's
+ * describes start are closed before their Redis goes away.
+ */
+export function useRedis(): { readonly url: string } {
+  const handle = { url: process.env.TEST_REDIS_URL ?? '' };
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    if (!redisServerAvailable()) return;
+    server = await RedisServer.onFreePort();
+    await server.start();
+    handle.url = server.url;
+  });
+  afterAll(async () => {
+    await server?.kill();
+  });
+  return handle;
+}
+
+/** Whether `useRedis` has a Redis to give: tests that need one skip only when it has none. */
+export const redisAvailable = redisServerAvailable() || Boolean(process.env.TEST_REDIS_URL);

@@ -117,6 +117,11 @@ export class ServiceProcess {
     );
   }
 
+  /** Fails with the end of its output when the process has died (e.g. after a fault). */
+  assertAlive(): void {
+    if (!this.isRunning) throw new Error(`the service died:\n${this.log.slice(-3000)}`);
+  }
+
   /** Resolves once the output matches `pattern`. */
   waitForOutput(pattern: RegExp, timeoutMs = 10000): Promise<true> {
     return waitFor(`output matching ${pattern}`, () => pattern.test(this.log), { timeoutMs });

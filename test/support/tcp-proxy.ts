@@ -36,6 +36,12 @@ export class TcpProxy {
     return proxy;
   }
 
+  /** A proxy in front of the run's test database (`databaseUrlThrough` reaches it). */
+  static toTestDatabase(): Promise<TcpProxy> {
+    const target = new URL(process.env.DATABASE_URL!);
+    return TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+  }
+
   get port(): number {
     return (this.server.address() as { port: number }).port;
   }

@@ -1,6 +1,11 @@
-import request from 'supertest';
-import type { NotificacionMensajeEvent, ServerToClientEvents } from '../src/notifications/events';
-import { bearer, ClientSocket, connectSocket, TestApp } from './factories';
+import { io, Socket } from 'socket.io-client';
+import type {
+  ClientToServerEvents,
+  NotificacionMensajeEvent,
+  ServerToClientEvents,
+} from '../../src/notifications/events';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 type ServerEvent = keyof ServerToClientEvents;
 type Payload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
@@ -8,6 +13,69 @@ type Payload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
 // Pushes come from the delivery leader, which may still be taking over from a previous test
 // file's app on a loaded machine; tests of a contract bound pass that bound explicitly.
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * A connected socket.io-client socket (websocket transport, no reconnection); rejects with the
+ * server's `connect_error` message when the handshake is refused. `prepare` runs before the
+ * handshake starts, so listeners it adds miss nothing that follows it.
+ */
+export function connectSocket(
+  url: string,
+  auth: Record<string, unknown> | undefined,
+  options: {
+    extraHeaders?: Record<string, string>;
+    query?: Record<string, string>;
+    timeoutMs?: number;
+    prepare?: (socket: ClientSocket) => void;
+  } = {},
+): Promise<ClientSocket> {
+  const socket: ClientSocket = io(url, {
+    path: '/ws/notificaciones/',
+    auth,
+    query: options.query,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    autoConnect: false,
+    extraHeaders: options.extraHeaders,
+  });
+  options.prepare?.(socket);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('socket did not connect in time'));
+    }, options.timeoutMs ?? 5000);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('connect_error', (error) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(error);
+    });
+    socket.connect();
+  });
+}
+
+/** The next `event` on the socket, or a rejection after `timeoutMs`. */
+export function nextEvent<E extends keyof ServerToClientEvents>(
+  socket: ClientSocket,
+  event: E,
+  timeoutMs = 5000,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, listener as never);
+      reject(new Error(`no ${event} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (payload: Parameters<ServerToClientEvents[E]>[0]) => {
+      clearTimeout(timer);
+      resolve(payload);
+    };
+    socket.once(event, listener as never);
+  });
+}
 
 /**
  * A client socket that records every server event from before `connect` fires: an event that
@@ -210,35 +278,6 @@ export function disconnection(
     };
     socket.once('disconnect', listener);
   });
-}
-
-/** `POST /notifications/api/send/` as a staff user; the created ids, in the order of `usuarios`. */
-export async function sendHttp(
-  app: TestApp,
-  staffToken: string,
-  usuarios: number[],
-  mensaje: string,
-): Promise<number[]> {
-  const response = await request(app.url)
-    .post('/notifications/api/send/')
-    .set(bearer(staffToken))
-    .send({ usuarios, mensaje })
-    .expect(201);
-  return response.body.ids as number[];
-}
-
-/** `POST /notifications/api/mark-read/`; the response body. */
-export async function markReadHttp(
-  app: TestApp,
-  token: string,
-  ids: number[],
-): Promise<{ updated: number; unread_count: number }> {
-  const response = await request(app.url)
-    .post('/notifications/api/mark-read/')
-    .set(bearer(token))
-    .send({ ids })
-    .expect(200);
-  return response.body as { updated: number; unread_count: number };
 }
 
 /** `mark_read` over the socket with any body, valid or not; the acknowledgement. */

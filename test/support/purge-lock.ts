@@ -24,20 +24,3 @@ export async function withPurgeLock<T>(dataSource: DataSource, work: () => Promi
     await lock.release();
   }
 }
-
-/** Moves these notifications `days` days into the past. */
-export async function backdate(dataSource: DataSource, ids: number[], days: number): Promise<void> {
-  await dataSource.query(
-    `UPDATE notificaciones SET fecha = now() - make_interval(days => $2) WHERE id = ANY($1::bigint[])`,
-    [ids, days],
-  );
-}
-
-/** Which of these notification ids still exist. */
-export async function existing(dataSource: DataSource, ids: number[]): Promise<number[]> {
-  const rows = await dataSource.query<Array<{ id: string }>>(
-    'SELECT id FROM notificaciones WHERE id = ANY($1::bigint[]) ORDER BY id',
-    [ids],
-  );
-  return rows.map((row) => Number(row.id));
-}
