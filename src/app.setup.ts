@@ -87,7 +87,9 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.enableCors({ origin: corsOrigins.length > 0 ? corsOrigins : false, credentials: true });
   app.useWebSocketAdapter(new SocketIoAdapter(app, corsOrigins, app.get(RedisService)));
   app.enableShutdownHooks();
-  app.set('trust proxy', 'loopback');
+  // Off unless TRUST_PROXY names the proxies: req.ip (the per-address rate limit's key) is then
+  // the client address they forward instead of theirs.
+  app.set('trust proxy', config.get('trustProxy', { infer: true }));
   app.disable('x-powered-by');
 
   const document = SwaggerModule.createDocument(

