@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { bearer, startApp } from './factories';
+import { startApp } from './support/app';
+import { bearer } from './support/tokens';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..');

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import request from 'supertest';
-import { createUser, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
 
 /** The README's code block of this language in its "Tokens" section, as written there. */
 function example(language: 'js' | 'python'): string {

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { createUser, startApp, TestApp } from './factories';
+import { startApp, TestApp } from './support/app';
+import { createUser } from './support/fixtures';
 
 const LIMIT = 3;
 
