@@ -13,7 +13,7 @@ async function main(argv: string[]): Promise<string> {
   });
   const [name, ...args] = positionals;
   // Help needs no configuration: it works in a checkout with a broken .env too.
-  if (options.help) return usage();
+  if (options.help || name === 'help') return usage();
   if (name === undefined) throw new UsageError('no command given');
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) throw new UsageError(`unknown command "${name}"`);
