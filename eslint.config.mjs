@@ -52,6 +52,16 @@ export default tseslint.config(
     },
   },
   {
+    // Build helpers: plain Node.js modules that run before anything is compiled.
+    files: ['scripts/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: { process: 'readonly' },
+    },
+  },
+  {
     // Tests poke at untyped JSON responses on purpose.
     files: ['test/**/*.ts', 'src/**/*.spec.ts', 'bench/**/*.ts'],
     rules: {

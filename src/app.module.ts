@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { HttpDrain } from './common/http-drain';
 import { AppConfigModule } from './config/config.module';
+import { AppConfig } from './config/configuration';
 import { DatabaseModule } from './database/database.module';
 import { DemoModule } from './demo/demo.module';
 import { HealthModule } from './health/health.module';
@@ -10,18 +11,25 @@ import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { RedisModule } from './redis/redis.module';
 
-@Module({
-  imports: [
-    AppConfigModule,
-    LoggingModule,
-    DatabaseModule,
-    RedisModule,
-    ScheduleModule.forRoot(),
-    NotificationsModule,
-    HealthModule,
-    MetricsModule,
-    DemoModule,
-  ],
-  providers: [HttpDrain],
-})
-export class AppModule {}
+/** The service, for a configuration parsed once by the caller (`loadConfig()`, or a test's). */
+@Module({})
+export class AppModule {
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        LoggingModule,
+        DatabaseModule,
+        RedisModule,
+        ScheduleModule.forRoot(),
+        NotificationsModule,
+        HealthModule,
+        MetricsModule,
+        // Mounted only where the configuration allows it: elsewhere its routes do not exist.
+        ...DemoModule.registerWhenEnabled(config),
+      ],
+      providers: [HttpDrain],
+    };
+  }
+}

@@ -12,6 +12,7 @@ import { StrictValidationPipe } from './common/strict-validation.pipe';
 import { markArrival, RequestDeadlineInterceptor } from './common/request-deadline';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/configuration';
+import { DEMO_TOKEN_BODY_LIMIT } from './demo/dto/demo.dto';
 import { RequestLogger } from './logging/logging.module';
 import { MetricsService } from './metrics/metrics.service';
 import { MARK_READ_BODY_LIMIT } from './notifications/dto/mark-read.dto';
@@ -26,9 +27,10 @@ import { SocketIoAdapter } from './redis/socket-io.adapter';
 export const BODY_LIMITS: readonly RouteBodyLimit[] = [
   { method: 'POST', path: '/notifications/api/mark-read', bytes: MARK_READ_BODY_LIMIT },
   { method: 'POST', path: '/notifications/api/send', bytes: SEND_BODY_LIMIT },
+  { method: 'POST', path: '/demo/token', bytes: DEMO_TOKEN_BODY_LIMIT },
 ];
 
-/** Any other path: the demo's `{"user_id": n}` fits, and nothing else takes a body. */
+/** Any other path: none takes a body. */
 export const OTHER_BODY_LIMIT = 1024;
 
 /** Every route under it needs a bearer token (the contract's authenticated API). */

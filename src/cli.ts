@@ -1,174 +1,23 @@
-import { ConsoleLogger, HttpException, INestApplicationContext, LogLevel } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { HttpException } from '@nestjs/common';
 import { parseArgs } from 'node:util';
-import { DataSource } from 'typeorm';
-import { TokenVerifier } from './auth/token-verifier';
-import { CliModule } from './cli.module';
-import { AppConfig, ConfigError, loadConfig } from './config/configuration';
-import { dataSourceOptions, EMBEDDED_DATABASE, runMigrations } from './database/data-source';
-import { progressBar, seed } from './demo/seed';
-import { startEmbeddedPostgres } from './database/embedded-postgres';
-import { NotificationsService } from './notifications/notifications.service';
-import { UsersService } from './users/users.service';
+import { OPTIONS, UsageError } from './cli/arguments';
+import { COMMANDS, usage } from './cli/commands';
+import { ConfigError, loadConfig } from './config/configuration';
 
-const USAGE = `usage: npm run -s cli -- <command>
-  user:create <username> [--staff]   create an active user
-  token <username> [--ttl <seconds>] print a signed JWT for that user (default ttl 3600)
-  notify <username> <mensaje...>     store a notification; a running server delivers it live
-  purge [--days N]                   delete notifications older than N days, N >= 1 (default
-                                     RETENTION_DAYS; when that is 0, purging is off)
-  migrate                            apply pending migrations
-  seed [--users 50] [--notifications 5000] [--days 14]
-                                     demo users (demo-gerente is staff) and realistic notifications`;
-
-/** Logs go to stderr, so stdout carries only the command's JSON or token. */
-class StderrLogger extends ConsoleLogger {
-  protected override printMessages(
-    messages: unknown[],
-    context?: string,
-    logLevel?: LogLevel,
-  ): void {
-    super.printMessages(messages, context, logLevel, 'stderr');
-  }
-}
-
-class UsageError extends Error {}
-
-function wholeNumber(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number`);
-  return Number(value);
-}
-
-/** The same bound as RETENTION_DAYS: a hundred years. */
-const MAX_DAYS = 36_500;
-
-/**
- * The age past which `purge` deletes, or undefined when purging is off. `--days` must be at
- * least 1: 0 would mean "everything", which no reading of the retention setting asks for.
- * Without it, RETENTION_DAYS decides, and its 0 means off, as it does for the daily job.
- */
-function purgeDays(days: string | undefined, retentionDays: number): number | undefined {
-  if (days === undefined) return retentionDays === 0 ? undefined : retentionDays;
-  const value = wholeNumber('days', days, 0);
-  if (value < 1 || value > MAX_DAYS) {
-    throw new UsageError(`--days must be a whole number from 1 to ${MAX_DAYS}`);
-  }
-  return value;
-}
-
-async function withContext<T>(work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
-  const app = await NestFactory.createApplicationContext(CliModule, {
-    logger: new StderrLogger({ logLevels: ['error', 'warn'] }),
-    abortOnError: false,
-  });
-  try {
-    return await work(app);
-  } finally {
-    await app.close();
-  }
-}
-
-/** Applies pending migrations without booting the app, and names them. */
-async function migrate(config: AppConfig): Promise<string[]> {
-  const embedded =
-    config.databaseUrl === undefined
-      ? await startEmbeddedPostgres(config.dataDir, EMBEDDED_DATABASE, new StderrLogger('Database'))
-      : undefined;
-  const dataSource = await new DataSource(
-    dataSourceOptions(embedded?.url ?? config.databaseUrl!),
-  ).initialize();
-  try {
-    return await runMigrations(dataSource);
-  } finally {
-    await dataSource.destroy();
-    await embedded?.stop();
-  }
-}
-
+/** Runs one command (see COMMANDS); what it returns is printed on stdout. */
 async function main(argv: string[]): Promise<string> {
-  const { values, positionals } = parseArgs({
+  const { values: options, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      staff: { type: 'boolean' },
-      ttl: { type: 'string' },
-      days: { type: 'string' },
-      users: { type: 'string' },
-      notifications: { type: 'string' },
-    },
+    options: OPTIONS,
   });
-  const [command, ...rest] = positionals;
-  const config = loadConfig();
-  switch (command) {
-    case 'user:create': {
-      if (rest.length !== 1) throw new UsageError('user:create takes one username');
-      return withContext(async (app) => {
-        const user = await app.get(UsersService).create(rest[0], values.staff ?? false);
-        return JSON.stringify({ id: user.id, username: user.username, is_staff: user.isStaff });
-      });
-    }
-    case 'token': {
-      if (rest.length !== 1) throw new UsageError('token takes one username');
-      const ttl = wholeNumber('ttl', values.ttl, 3600);
-      if (ttl < 1) throw new UsageError('--ttl must be at least 1 second');
-      return withContext(async (app) => {
-        const user = await app.get(UsersService).getByUsername(rest[0]);
-        return app.get(TokenVerifier).sign(user.id, ttl);
-      });
-    }
-    case 'notify': {
-      if (rest.length < 2) throw new UsageError('notify takes a username and a message');
-      return withContext(async (app) => {
-        const user = await app.get(UsersService).getByUsername(rest[0]);
-        const created = await app
-          .get(NotificationsService)
-          .notificarUsuario(user, rest.slice(1).join(' '));
-        return JSON.stringify({
-          id: created.id,
-          usuario: created.usuarioId,
-          mensaje: created.mensaje,
-          leida: created.leida,
-          fecha: created.fecha.toISOString(),
-        });
-      });
-    }
-    case 'purge': {
-      const days = purgeDays(values.days, config.retentionDays);
-      if (days === undefined) {
-        process.stderr.write(
-          'purging is off (RETENTION_DAYS=0): nothing deleted; pass --days N to purge anyway\n',
-        );
-        return JSON.stringify({ deleted: 0, purging: 'off' });
-      }
-      return withContext(async (app) =>
-        JSON.stringify({ deleted: await app.get(NotificationsService).purgeOlderThan(days) }),
-      );
-    }
-    case 'seed': {
-      const options = {
-        users: wholeNumber('users', values.users, 50),
-        notifications: wholeNumber('notifications', values.notifications, 5000),
-        days: wholeNumber('days', values.days, 14),
-      };
-      if (options.users < 1 || options.days < 1) {
-        throw new UsageError('--users and --days must be at least 1');
-      }
-      return withContext(async (app) => {
-        const services = {
-          users: app.get(UsersService),
-          notifications: app.get(NotificationsService),
-        };
-        return JSON.stringify(await seed(services, options, progressBar(process.stderr, 'seed')));
-      });
-    }
-    case 'migrate':
-      return JSON.stringify({ applied: await migrate(config) });
-    default:
-      throw new UsageError(
-        command === undefined ? 'no command given' : `unknown command "${command}"`,
-      );
-  }
+  const [name, ...args] = positionals;
+  // Help needs no configuration: it works in a checkout with a broken .env too.
+  if (options.help || name === 'help') return usage();
+  if (name === undefined) throw new UsageError('no command given');
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command === undefined) throw new UsageError(`unknown command "${name}"`);
+  return command.run({ args, options, config: loadConfig() });
 }
 
 main(process.argv.slice(2)).then(
@@ -177,8 +26,10 @@ main(process.argv.slice(2)).then(
     process.exit(0);
   },
   (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n${USAGE}\n`);
+    // parseArgs reports an unknown option or a missing value with an ERR_PARSE_ARGS_* code.
+    const parseError = (error as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS');
+    if (error instanceof UsageError || parseError) {
+      process.stderr.write(`${(error as Error).message}\n${usage()}\n`);
       process.exit(2);
     }
     const message =

@@ -2,11 +2,12 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import { AddressInfo, isIPv6 } from 'node:net';
 import type { Logger as PinoRoot } from 'pino';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { SHUTDOWN_DEADLINE_MS } from './common/http-drain';
-import { ConfigError, loadConfig } from './config/configuration';
+import { AppConfig, ConfigError, loadConfig } from './config/configuration';
 import { ROOT_LOGGER } from './logging/logging.module';
 
 /**
@@ -32,18 +33,19 @@ function armShutdownDeadline(logger: Logger, root: PinoRoot): void {
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
-  let port: number;
-  let host: string | undefined;
+  // Parsed once, here: what the app mounts (the demo) depends on it, and every part reads it.
+  let config: AppConfig;
   try {
-    ({ port, host } = loadConfig());
+    config = loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // One line naming the key, not a stack trace.
     process.stderr.write(`Configuration error: ${error.message}\n`);
     process.exit(1);
   }
+  const { port, host } = config;
   // Logs from start-up are held until the pino logger is in place, then written through it.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
     bodyParser: false,
     bufferLogs: true,
   });
@@ -64,8 +66,20 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
   logger.log(
-    `Listening on ${await app.getUrl()} (Socket.IO path /ws/notificaciones/, docs at /docs)`,
+    `Listening on ${listeningOn(app.getHttpServer().address() as AddressInfo)} ` +
+      '(Socket.IO path /ws/notificaciones/, docs at /docs)',
   );
+}
+
+/**
+ * Where the server really listens: its own address, not `app.getUrl()`, which names [::1] (a
+ * loopback address) for a server that listens on every interface.
+ */
+function listeningOn({ address, port }: AddressInfo): string {
+  if (address === '::' || address === '0.0.0.0') {
+    return `every interface (${address}), port ${port}: http://localhost:${port} on this machine`;
+  }
+  return `http://${isIPv6(address) ? `[${address}]` : address}:${port}`;
 }
 
 void bootstrap();

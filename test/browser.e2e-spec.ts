@@ -145,6 +145,17 @@ describeWithChromium('demo inbox in a real browser', () => {
     }
     await eventually('badge after live arrivals', () => badge(first), 15);
 
+    // The bell opens the inbox, however often it is pressed: it never hides it.
+    for (let press = 0; press < 2; press++) {
+      await first.click('#bell');
+      expect(await first.isVisible('#inbox')).toBe(true);
+      expect(
+        await first
+          .locator('#inbox')
+          .evaluate((inbox) => inbox === inbox.ownerDocument.activeElement),
+      ).toBe(true);
+    }
+
     // The staff form sends too, and the notification comes back live.
     await first.fill('#send-text', 'Mesa 12 pide la cuenta');
     await first.click('#send-form button[type=submit]');

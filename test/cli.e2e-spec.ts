@@ -350,6 +350,14 @@ describe('command line', () => {
           onlyLine(await cli(['migrate'], { DATABASE_URL: url.toString() })),
         );
         expect(again).toEqual({ applied: [] });
+
+        // No service runs on this database: notify stores, and says that nobody pushes it.
+        const env = { DATABASE_URL: url.toString() };
+        onlyLine(await cli(['user:create', 'nadie-escucha'], env));
+        const notified = await cli(['notify', 'nadie-escucha', 'hola'], env);
+        expect(notified.code).toBe(0);
+        expect(JSON.parse(notified.stdout)).toMatchObject({ mensaje: 'hola', leida: false });
+        expect(notified.stderr).toMatch(/no service is running on this database/);
         const fresh = new Client({ connectionString: url.toString() });
         await fresh.connect();
         try {
@@ -383,6 +391,28 @@ describe('command line', () => {
     it('refuses no command at all with the usage', async () => {
       const result = await cli([]);
       expectFailure(result);
+      expect(result.stderr).toMatch(/usage/i);
+    });
+
+    it('prints the usage on stdout for --help, -h and help, exit 0, even with a bad setting', async () => {
+      const results = await Promise.all(
+        [['--help'], ['-h'], ['help'], ['token', '--help']].map((args) =>
+          cli(args, { DATABASE_URL: 'not a url' }),
+        ),
+      );
+      for (const result of results) {
+        expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+        expect(result.stdout).toMatch(/^usage: /);
+        for (const command of ['user:create', 'token', 'notify', 'purge', 'migrate', 'seed']) {
+          expect(result.stdout).toContain(command);
+        }
+      }
+    });
+
+    it('refuses an unknown option with the usage', async () => {
+      const result = await cli(['token', 'ana', '--frobnicate']);
+      expectFailure(result);
+      expect(result.stderr).toContain('--frobnicate');
       expect(result.stderr).toMatch(/usage/i);
     });
 

@@ -39,6 +39,7 @@ describe('demo inbox', () => {
       await expectAbsent(app, 'get', '/demo/inbox.js');
       await expectAbsent(app, 'get', '/demo/users');
       await expectAbsent(app, 'post', '/demo/token');
+      await expectAbsent(app, 'get', '/favicon.ico');
     });
   });
 
@@ -89,6 +90,21 @@ describe('demo inbox', () => {
       }
     });
 
+    it('serves an icon where browsers ask for one', async () => {
+      const icon = await request(app.url)
+        .get('/favicon.ico')
+        .buffer(true)
+        .parse((response, done) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200)
+        .expect('Content-Type', 'image/x-icon');
+      // An ICO header: reserved 0, type 1 (icon), at least one image.
+      expect((icon.body as Buffer).subarray(0, 4)).toEqual(Buffer.from([0, 0, 1, 0]));
+    });
+
     it('lists demo users, staff included, and mints tokens the API accepts', async () => {
       const listed = await request(app.url).get('/demo/users').expect(200);
       const users = listed.body.users as Array<{ id: number; username: string; is_staff: boolean }>;
@@ -111,7 +127,9 @@ describe('demo inbox', () => {
       const refused = await request(app.url).post('/demo/token').send({ user_id: other.id });
       expect(refused.status).toBe(404);
       expect(refused.body.token).toBeUndefined();
-      for (const body of [{}, { user_id: 'x' }, { user_id: -1 }, { user_id: 1.5 }]) {
+      const bad = [{}, { user_id: 'x' }, { user_id: -1 }, { user_id: 1.5 }, { user_id: '1' }];
+      // Validated as every DTO is: an unknown key is refused, not ignored.
+      for (const body of [...bad, { user_id: other.id, admin: true }, [{ user_id: other.id }]]) {
         const response = await request(app.url).post('/demo/token').send(body);
         expect({ body, status: response.status }).toEqual({ body, status: 400 });
         expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });

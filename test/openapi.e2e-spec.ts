@@ -27,13 +27,18 @@ interface ExpressLayer {
   route?: { path: string | string[]; methods: Record<string, boolean> };
 }
 
-// Not API routes: the OpenAPI UI itself, and the demo page with its development helpers
-// (mounted only where enabled; test/demo.e2e-spec.ts covers them).
-const NOT_API = /^\/(docs|demo\/|$)/;
+// Not API routes: the OpenAPI UI itself, and the demo page, its script and icon (mounted only
+// where enabled; test/demo.e2e-spec.ts covers them). The demo's users and token routes are API.
+const NOT_API = /^\/(docs|demo\/inbox\.js$|favicon\.ico$|$)/;
 // Middleware mounted for every path (request logging context) shows up as a wildcard route.
 const WILDCARD = /\*/;
 // Routes anyone may call: the load balancer's probe and the Prometheus scrape target.
 const PUBLIC = new Set(['GET /health', 'GET /metrics']);
+// Development only, for this machine only, and without a token (they are how the demo gets one).
+const DEMO_ERRORS: Record<string, string[]> = {
+  'GET /demo/users': ['403', '429', '503'],
+  'POST /demo/token': ['400', '403', '404', '413', '429', '503'],
+};
 const ERROR_SCHEMA = '#/components/schemas/ErrorResponseDto';
 
 /** "METHOD /path" for every route the app's Express router really serves. */
@@ -65,6 +70,7 @@ function operation(document: OpenApiDocument, route: string): Operation {
 /** The error statuses the contract gives a route. */
 function expectedErrors(route: string): string[] {
   if (route === 'GET /health') return ['503'];
+  if (DEMO_ERRORS[route]) return DEMO_ERRORS[route];
   if (PUBLIC.has(route)) return [];
   const errors = ['400', '401', '429', '503'];
   if (route.startsWith('POST ')) errors.push('413');
@@ -86,6 +92,7 @@ describe('OpenAPI document', () => {
   it('documents exactly the routes the app serves', () => {
     const served = servedRoutes(app);
     expect(served).toContain('GET /notifications/api/list');
+    expect(served).toContain('POST /demo/token');
     expect([...new Set(documentedRoutes(document))].sort()).toEqual([...new Set(served)].sort());
   });
 
@@ -104,7 +111,10 @@ describe('OpenAPI document', () => {
       const bearer = security.some((requirement) =>
         Object.keys(requirement).some((name) => schemes.includes(name)),
       );
-      expect({ route, bearer }).toEqual({ route, bearer: !PUBLIC.has(route) });
+      expect({ route, bearer }).toEqual({
+        route,
+        bearer: !PUBLIC.has(route) && !DEMO_ERRORS[route],
+      });
     }
   });
 
@@ -150,7 +160,8 @@ describe('OpenAPI document', () => {
 
   it('describes the error bodies the app really sends', async () => {
     const shape = Object.keys(document.components.schemas.ErrorResponseDto.properties!).sort();
-    for (const route of documentedRoutes(document).filter((route) => !PUBLIC.has(route))) {
+    const needToken = (route: string) => !PUBLIC.has(route) && !DEMO_ERRORS[route];
+    for (const route of documentedRoutes(document).filter(needToken)) {
       const [method, path] = route.split(' ');
       const response = await request(app.url)[method.toLowerCase() as 'get' | 'post'](`${path}/`);
       expect({ route, status: response.status }).toEqual({ route, status: 401 });

@@ -24,10 +24,19 @@ interface CliResult {
 describe('a production install (what the Docker image holds)', () => {
   let folder: string;
 
-  /** `node dist/src/cli.js …` in the install, in production, with only this environment. */
-  async function cli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  /**
+   * The CLI in the install, in production, with only this environment: `node dist/src/cli.js …`,
+   * or through npm (`npm run -s cli -- …`, which must not try to build there).
+   */
+  async function cli(
+    args: string[],
+    env: Record<string, string | undefined>,
+    via: 'node' | 'npm' = 'node',
+  ): Promise<CliResult> {
+    const [command, prefix] =
+      via === 'npm' ? ['npm', ['run', '-s', 'cli', '--']] : [process.execPath, ['dist/src/cli.js']];
     try {
-      const { stdout, stderr } = await run(process.execPath, ['dist/src/cli.js', ...args], {
+      const { stdout, stderr } = await run(command, [...prefix, ...args], {
         cwd: folder,
         env: { PATH: process.env.PATH, ...env },
         timeout: 20_000,
@@ -47,7 +56,13 @@ describe('a production install (what the Docker image holds)', () => {
 
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), 'notificaciones-install-'));
-    for (const part of ['dist/src', 'dist/migrations', 'package.json', 'package-lock.json']) {
+    for (const part of [
+      'dist/src',
+      'dist/migrations',
+      'scripts/build-if-stale.mjs',
+      'package.json',
+      'package-lock.json',
+    ]) {
       cpSync(join(ROOT, part), join(folder, part), { recursive: true });
     }
     // From the local npm cache when it has everything, as on a machine that ran npm ci before.
@@ -77,7 +92,7 @@ describe('a production install (what the Docker image holds)', () => {
     const user = JSON.parse(created.stdout) as { id: number; username: string };
     expect(user).toMatchObject({ username, is_staff: true });
 
-    const minted = await cli(['token', username], production());
+    const minted = await cli(['token', username], production(), 'npm');
     expect(minted.code).toBe(0);
     const token = minted.stdout.trim();
 

@@ -5,25 +5,14 @@ import { AppConfig } from '../config/configuration';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { DEMO_USERNAME_PREFIX, DEMO_USERS, demoPolicy } from './demo-users';
+import { DemoUserDto, MintedTokenDto } from './dto/demo.dto';
 
 /** Minted demo tokens are short-lived; the page renews them before they expire. */
 export const DEMO_TOKEN_TTL_SECONDS = 15 * 60;
 
 const LISTED_USERS = 100;
 
-export interface DemoUser {
-  id: number;
-  username: string;
-  is_staff: boolean;
-}
-
-export interface MintedToken {
-  token: string;
-  expires_in: number;
-  user: DemoUser;
-}
-
-function toDemoUser(user: User): DemoUser {
+function toDemoUser(user: User): DemoUserDto {
   return { id: user.id, username: user.username, is_staff: user.isStaff };
 }
 
@@ -37,14 +26,14 @@ export class DemoService {
   ) {}
 
   /** The active demo users, staff first; creates the basic set on a fresh database. */
-  async list(): Promise<DemoUser[]> {
+  async list(): Promise<DemoUserDto[]> {
     await this.users.ensureMany(DEMO_USERS);
     const users = await this.users.listActiveByPrefix(DEMO_USERNAME_PREFIX, LISTED_USERS);
     return users.map(toDemoUser);
   }
 
   /** A short-lived token for an active demo user; never in production, whatever is enabled. */
-  async mint(userId: number): Promise<MintedToken> {
+  async mint(userId: number): Promise<MintedTokenDto> {
     // The route does not exist in production; this holds even if it were ever wired there.
     const policy = demoPolicy({
       nodeEnv: this.config.get('nodeEnv', { infer: true }),

@@ -1,3 +1,4 @@
+import type { Progress } from '../cli/progress-bar';
 import { NotificationsService } from '../notifications/notifications.service';
 import { UsersService } from '../users/users.service';
 import { DEMO_USERNAME_PREFIX, DEMO_USERS } from './demo-users';
@@ -26,9 +27,6 @@ export interface SeededNotification {
   leida: boolean;
   fecha: Date;
 }
-
-/** Called as rows are stored: how many so far, out of how many. */
-export type Progress = (done: number, total: number) => void;
 
 type Random = () => number;
 
@@ -208,31 +206,5 @@ export async function seed(
     notifications: stored,
     unread: rows.filter((row) => !row.leida).length,
     days: options.days,
-  };
-}
-
-/**
- * A progress bar on `stream` (stderr, so stdout keeps only the JSON summary): redrawn in place
- * on a terminal, a line per quarter otherwise (CI logs, pipes).
- */
-export function progressBar(stream: NodeJS.WriteStream, label: string): Progress {
-  const width = 30;
-  let lastQuarter = -1;
-  return (done, total) => {
-    const ratio = total === 0 ? 1 : done / total;
-    const percent = Math.floor(ratio * 100);
-    if (stream.isTTY) {
-      const filled = Math.round(ratio * width);
-      stream.write(
-        `\r${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${percent}% ${done}/${total}`,
-      );
-      if (done >= total) stream.write('\n');
-      return;
-    }
-    const quarter = Math.floor(ratio * 4);
-    if (quarter > lastQuarter) {
-      lastQuarter = quarter;
-      stream.write(`${label} ${percent}% ${done}/${total}\n`);
-    }
   };
 }

@@ -1,4 +1,3 @@
-import { ConfigService } from '@nestjs/config';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
@@ -40,9 +39,7 @@ export async function startApp(
   { overrides = [], lead = 'this' }: StartOptions = {},
 ): Promise<TestApp> {
   const config = parseConfig({ ...process.env, PORT: '0', ...env });
-  let builder = Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(ConfigService)
-    .useValue(new ConfigService(config));
+  let builder = Test.createTestingModule({ imports: [AppModule.register(config)] });
   for (const [token, value] of overrides) builder = builder.overrideProvider(token).useValue(value);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({

@@ -354,8 +354,12 @@
     $('send-text').value = 'Pedido #128 listo para servir en la mesa 4';
     $('load-more').addEventListener('click', () => void loadPage());
     $('mark-all').addEventListener('click', () => void markRead([]));
+    // The bell opens the inbox: it brings it into view (never hides it) and moves focus there.
     $('bell').addEventListener('click', () => {
-      $('inbox').hidden = !$('inbox').hidden;
+      const inbox = $('inbox');
+      inbox.hidden = false;
+      inbox.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      inbox.focus({ preventScroll: true });
     });
     $('send-form').addEventListener('submit', (event) => void send(event));
     $('pick-form').addEventListener('submit', (event) => {
