@@ -2,7 +2,7 @@ import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { bearerToken } from './auth/jwt-auth.guard';
+import { bearerToken } from './auth/bearer-token';
 import { TokenVerifier } from './auth/token-verifier';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { answerClientErrors } from './common/client-errors';
