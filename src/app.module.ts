@@ -9,6 +9,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { RedisModule } from './redis/redis.module';
+import { WebSocketModule } from './websocket/websocket.module';
 
 @Module({
   imports: [
@@ -16,6 +17,7 @@ import { RedisModule } from './redis/redis.module';
     LoggingModule,
     DatabaseModule,
     RedisModule,
+    WebSocketModule,
     ScheduleModule.forRoot(),
     NotificationsModule,
     HealthModule,

@@ -4,7 +4,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
  * A PostgreSQL session advisory lock: two numbers that no other code on the same database takes.
  * This service uses (0x6e6f7466, n): 1 migrations, 2 retention, 3 the delivery leader.
  */
-export type AdvisoryLockKey = readonly [number, number];
+export type AdvisoryLockKey = [number, number];
 
 export const MIGRATION_LOCK: AdvisoryLockKey = [0x6e6f7466, 1];
 export const PURGE_LOCK: AdvisoryLockKey = [0x6e6f7466, 2];
@@ -34,7 +34,7 @@ export async function withAdvisoryLock<T>(
   await runner.connect();
   const locked = async (): Promise<{ locked: true; result: T } | { locked: false }> => {
     if (options.wait) {
-      await runner.query('SELECT pg_advisory_lock($1, $2)', [...key]);
+      await runner.query('SELECT pg_advisory_lock($1, $2)', key);
     } else {
       const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1, $2) AS locked', [
         ...key,
@@ -44,7 +44,7 @@ export async function withAdvisoryLock<T>(
     try {
       return { locked: true, result: await work(runner) };
     } finally {
-      await runner.query('SELECT pg_advisory_unlock($1, $2)', [...key]).catch(() => undefined);
+      await runner.query('SELECT pg_advisory_unlock($1, $2)', key).catch(() => undefined);
     }
   };
   try {

@@ -6,6 +6,5 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 export function pgPoolOf(dataSource: DataSource): (Pool & { options: ClientConfig }) | undefined {
   // TypeORM keeps the pool on its driver's `master` without typing it as pg's.
   return (dataSource.driver as PostgresDriver).master as
-    | (Pool & { options: ClientConfig })
-    | undefined;
+    (Pool & { options: ClientConfig }) | undefined;
 }
