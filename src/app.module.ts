@@ -10,6 +10,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { RedisModule } from './redis/redis.module';
+import { WebSocketModule } from './websocket/websocket.module';
 
 /** The service, for a configuration parsed once by the caller (`loadConfig()`, or a test's). */
 @Module({})
@@ -22,6 +23,7 @@ export class AppModule {
         LoggingModule,
         DatabaseModule,
         RedisModule,
+        WebSocketModule,
         ScheduleModule.forRoot(),
         NotificationsModule,
         HealthModule,

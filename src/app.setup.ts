@@ -2,7 +2,7 @@ import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { bearerToken } from './auth/jwt-auth.guard';
+import { bearerToken } from './auth/bearer-token';
 import { TokenVerifier } from './auth/token-verifier';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { answerClientErrors } from './common/client-errors';
@@ -17,8 +17,8 @@ import { RequestLogger } from './logging/logging.module';
 import { MetricsService } from './metrics/metrics.service';
 import { MARK_READ_BODY_LIMIT } from './notifications/dto/mark-read.dto';
 import { SEND_BODY_LIMIT } from './notifications/dto/send.dto';
-import { RedisService } from './redis/redis.service';
-import { SocketIoAdapter } from './redis/socket-io.adapter';
+import { SocketIoAdapter } from './websocket/socket-io.adapter';
+import { SOCKET_PATH } from './websocket/socket-path';
 
 /**
  * Each route's JSON body limit, sized to its largest valid body (the contract caps them all at
@@ -87,7 +87,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.useGlobalInterceptors(new RequestDeadlineInterceptor());
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost).httpAdapter));
   app.enableCors({ origin: corsOrigins.length > 0 ? corsOrigins : false, credentials: true });
-  app.useWebSocketAdapter(new SocketIoAdapter(app, corsOrigins, app.get(RedisService)));
+  app.useWebSocketAdapter(new SocketIoAdapter(app));
   app.enableShutdownHooks();
   // Off unless TRUST_PROXY names the proxies: req.ip (the per-address rate limit's key) is then
   // the client address they forward instead of theirs.
@@ -100,7 +100,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
       .setTitle('Notificaciones')
       .setDescription(
         'Per-user notifications stored in PostgreSQL and pushed over Socket.IO ' +
-          '(path /ws/notificaciones/, events notificacion_mensaje and unread_count, mark_read with ack).',
+          `(path ${SOCKET_PATH}, events notificacion_mensaje and unread_count, mark_read with ack).`,
       )
       .setVersion('1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })

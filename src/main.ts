@@ -9,6 +9,7 @@ import { configureApp } from './app.setup';
 import { SHUTDOWN_DEADLINE_MS } from './common/http-drain';
 import { AppConfig, ConfigError, loadConfig } from './config/configuration';
 import { ROOT_LOGGER } from './logging/logging.module';
+import { SOCKET_PATH } from './websocket/socket-path';
 
 /**
  * Nest closes the app on SIGTERM/SIGINT (`enableShutdownHooks`) and then exits; should closing
@@ -67,7 +68,7 @@ async function bootstrap(): Promise<void> {
   }
   logger.log(
     `Listening on ${listeningOn(app.getHttpServer().address() as AddressInfo)} ` +
-      '(Socket.IO path /ws/notificaciones/, docs at /docs)',
+      `(Socket.IO path ${SOCKET_PATH}, docs at /docs)`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { isDatabaseUnavailable } from '../src/common/all-exceptions.filter';
+import { isDatabaseUnavailable } from '../src/database/errors';
 import {
   BoundedClient,
   STATEMENT_TIMEOUT_MS,

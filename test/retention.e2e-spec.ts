@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { pgPoolOf } from '../src/database/pg-pool';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { RetentionJob } from '../src/notifications/retention.job';
 import { startApp, TestApp } from './support/app';
@@ -75,10 +76,13 @@ describe('retention on two instances', () => {
     const old = await insertRows(a.dataSource, user.id, 12_000);
     await withPurgeLock(a.dataSource, async () => {
       await backdate(a.dataSource, old, ANCIENT_DAYS + 1);
-      const query = jest.spyOn(a.dataSource, 'query');
+      const query = jest.spyOn(pgPoolOf(a.dataSource)!, 'query');
       try {
         expect(await a.app.get(RetentionJob).purge()).toBeGreaterThanOrEqual(old.length);
-        const deletes = query.mock.calls.filter(([sql]) => /DELETE FROM notificaciones/.test(sql));
+        // Named statements: a config object, not a string.
+        const deletes = query.mock.calls.filter(([config]) =>
+          /DELETE FROM notificaciones/.test((config as unknown as { text: string }).text),
+        );
         expect(deletes.length).toBeGreaterThanOrEqual(3);
       } finally {
         query.mockRestore();

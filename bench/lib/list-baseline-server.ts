@@ -9,7 +9,7 @@ import {
   COUNT_UNREAD_SQL,
   listSql,
   listStatementName,
-} from '../../src/notifications/notifications.sql';
+} from '../../src/notifications/inbox.repository';
 
 interface Options {
   databaseUrl: string;

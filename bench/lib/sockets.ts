@@ -5,12 +5,11 @@ import type {
   NotificacionMensajeEvent,
   ServerToClientEvents,
 } from '../../src/notifications/events';
+import { SOCKET_PATH } from '../../src/websocket/socket-path';
 import { progress } from './log';
 import type { BenchUser } from './tokens';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-export const SOCKET_PATH = '/ws/notificaciones/';
 
 /** A connected client socket and the user it authenticated as. */
 export interface UserSocket {

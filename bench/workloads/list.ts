@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { BenchContext, Workload } from '../lib/context';
 import { createUsers, settle } from '../lib/database';
 import { HttpClient } from '../lib/http';
-import { COUNT_UNREAD_SQL, listSql } from '../../src/notifications/notifications.sql';
+import { COUNT_UNREAD_SQL, listSql } from '../../src/notifications/inbox.repository';
 import { closedLoop, LoopResult, rate } from '../lib/load';
 import { info, progress } from '../lib/log';
 import { benchFile } from '../lib/paths';

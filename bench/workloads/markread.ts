@@ -6,7 +6,7 @@ import { HttpClient } from '../lib/http';
 import { info } from '../lib/log';
 import { warmPool } from '../lib/raw-insert';
 import { at } from '../lib/report';
-import { markReadSql } from '../../src/notifications/notifications.sql';
+import { markReadSql } from '../../src/notifications/inbox.repository';
 import { median } from '../lib/stats';
 import { signToken } from '../lib/tokens';
 

@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import { bearerToken } from './jwt-auth.guard';
+import { bearerToken } from './bearer-token';
 
 /** A Socket.IO handshake's token: `auth.token`, else an `Authorization: Bearer` header. */
 export function handshakeToken(

@@ -1,15 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuthenticatedUser } from './authenticated-user';
+import { bearerToken } from './bearer-token';
 import { TokenVerifier } from './token-verifier';
 
 export type AuthenticatedRequest = Request & { user: AuthenticatedUser };
-
-/** `Authorization: Bearer <token>` → the token, or undefined. */
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return match?.[1];
-}
 
 @Injectable()
 export class JwtAuthGuard implements CanActivate {

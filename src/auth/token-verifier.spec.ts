@@ -1,4 +1,4 @@
-import { bearerToken } from './jwt-auth.guard';
+import { bearerToken } from './bearer-token';
 import { hasCriticalHeader, userIdFromSubject } from './token-verifier';
 
 describe('userIdFromSubject', () => {

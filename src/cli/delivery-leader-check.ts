@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { LEADER_LOCK } from '../notifications/delivery/delivery-leader';
+import { LEADER_LOCK } from '../database/advisory-lock';
 
 /**
  * Whether some service instance leads delivery on this database right now (holds the lead's

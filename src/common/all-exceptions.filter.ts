@@ -1,34 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
-
-// Connection-level failures (server down, restarting, pool exhausted): 503, not a bug.
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EPIPE',
-]);
-// Connection exceptions (08), the server shutting down or restarting (57P), and a statement
-// the server cancelled (57014: statement_timeout, a database too slow or stuck to answer in time).
-const UNAVAILABLE_SQLSTATE = /^(08|57P|57014$)/;
-
-/** True when the error says the database could not be reached, rather than a query being wrong. */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  const { code, message, driverError } = (error ?? {}) as {
-    code?: string;
-    message?: string;
-    driverError?: unknown;
-  };
-  if (driverError && isDatabaseUnavailable(driverError)) return true;
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code)))
-    return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-    message ?? '',
-  );
-}
+import { isDatabaseUnavailable } from '../database/errors';
 
 /**
  * Nest's error shape for everything: HTTP exceptions as thrown (Nest maps body-parser's 400

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { SOCKET_PATH } from '../notifications/notifications.gateway';
+import { SOCKET_PATH } from '../websocket/socket-path';
 
 /**
  * How long a shutdown waits for requests in flight. Below the 30 s an orchestrator usually

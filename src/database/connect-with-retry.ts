@@ -1,7 +1,7 @@
 import { Logger, LoggerService } from '@nestjs/common';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { isDatabaseUnavailable } from '../common/all-exceptions.filter';
 import { runMigrations } from './data-source';
+import { isDatabaseUnavailable } from './errors';
 
 const CONTEXT = 'Database';
 

@@ -1,6 +1,7 @@
 import { DataSource, DataSourceOptions, MigrationExecutor } from 'typeorm';
 import { InitialSchema1764115200000 } from '../../migrations/1764115200000-initial-schema';
 import { DeliveryOutbox1764979200000 } from '../../migrations/1764979200000-delivery-outbox';
+import { MIGRATION_LOCK, withAdvisoryLock } from './advisory-lock';
 import { Notificacion } from '../notifications/notificacion.entity';
 import { User } from '../users/user.entity';
 import {
@@ -15,9 +16,6 @@ import {
 
 /** Name of the database the embedded PostgreSQL creates and serves. */
 export const EMBEDDED_DATABASE = 'notificaciones';
-
-/** Any two values, so long as no other code on the same database takes this advisory lock. */
-const MIGRATION_LOCK: [number, number] = [0x6e6f7466, 1];
 
 /** The one set of TypeORM options: used by the app, the CLI, the tests and the TypeORM CLI. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -55,23 +53,17 @@ export function dataSourceOptions(url: string): DataSourceOptions {
  * instance's migrations, or rewriting a large table, may take longer than any request should.
  */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {
-  const lock = dataSource.createQueryRunner();
-  await lock.connect();
-  try {
-    return await withoutTimeouts(lock, async () => {
-      await lock.query('SELECT pg_advisory_lock($1, $2)', MIGRATION_LOCK);
-      try {
-        const executor = new MigrationExecutor(dataSource, lock);
-        executor.transaction = 'each';
-        const applied = await executor.executePendingMigrations();
-        return applied.map((migration) => migration.name);
-      } finally {
-        await lock
-          .query('SELECT pg_advisory_unlock($1, $2)', MIGRATION_LOCK)
-          .catch(() => undefined);
-      }
-    });
-  } finally {
-    await lock.release();
-  }
+  const outcome = await withAdvisoryLock(
+    dataSource,
+    MIGRATION_LOCK,
+    { wait: true, around: withoutTimeouts },
+    async (lock) => {
+      const executor = new MigrationExecutor(dataSource, lock);
+      executor.transaction = 'each';
+      const applied = await executor.executePendingMigrations();
+      return applied.map((migration) => migration.name);
+    },
+  );
+  // A waiting lock is always taken.
+  return outcome.locked ? outcome.result : [];
 }

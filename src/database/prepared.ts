@@ -1,19 +1,20 @@
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import type { DataSource, EntityManager } from 'typeorm';
+import { pgPoolOf } from './pg-pool';
 
 /**
- * Runs a named prepared statement on the pg pool behind TypeORM. For the hot paths (auth lookup,
- * list, unread count, single inserts): it skips TypeORM's per-query runner and lets PostgreSQL
- * plan each statement once per connection. A name must always go with the same text.
+ * The one way the repositories run SQL. Without `manager`: a named prepared statement on the
+ * pg pool behind TypeORM, which skips TypeORM's per-query runner and lets PostgreSQL plan each
+ * statement once per connection (a name must always go with the same text). With `manager`:
+ * the same text on the caller's transaction, so the statement joins it.
  */
 export async function runPrepared<T>(
   dataSource: DataSource,
   name: string,
   text: string,
   values: unknown[],
+  manager?: EntityManager,
 ): Promise<T[]> {
-  const pool = (dataSource.driver as PostgresDriver).master as Pool;
-  const result = await pool.query<T & object>({ name, text, values });
+  if (manager) return manager.query<T[]>(text, values);
+  const result = await pgPoolOf(dataSource)!.query<T & object>({ name, text, values });
   return result.rows;
 }

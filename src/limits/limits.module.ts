@@ -11,7 +11,7 @@ import { UserThrottlerGuard } from './user-throttler.guard';
 
 /**
  * Abuse limits: HTTP requests per user (`HTTP_RATE_LIMIT_PER_MINUTE`, a global guard), the
- * socket limits the gateway applies, and `Retry-After` on work refused for load. Counts live in
+ * socket limits the handshake applies, and `Retry-After` on work refused for load. Counts live in
  * each instance's memory: with N instances behind a balancer a client can get up to N times the
  * limit, which is fine for its purpose (stopping a runaway client), and needs no shared store.
  */

@@ -1,20 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
-import type { Server, Socket } from 'socket.io';
-import { AuthenticatedUser } from '../auth/authenticated-user';
+import type { Socket } from 'socket.io';
 import { handshakeToken } from '../auth/handshake-token';
 import { TokenVerifier } from '../auth/token-verifier';
 import { AppConfig } from '../config/configuration';
-import { roomOf } from '../notifications/notifications.publisher';
+import { HandshakeStep, roomOf, socketUser } from '../websocket/socket-user';
 
 const WINDOW_MS = 60_000;
 /** The HTTP limit's throttler (LimitsModule), whose budget handshakes spend too. */
 const HTTP_THROTTLER = 'default';
 
 /**
- * A per-socket budget of incoming events, in fixed one-minute windows (as the HTTP limit). An
- * event over budget is dropped, and its acknowledgement, if it asked for one, says why.
+ * A per-socket budget of incoming events, in fixed one-minute windows (simpler than the HTTP
+ * limit's sliding window, and enough for one socket: at most twice the budget in any minute).
+ * An event over budget is dropped, and its acknowledgement, if it asked for one, says why.
  */
 export function eventBudget(
   perMinute: number,
@@ -64,11 +64,11 @@ export class SocketLimits {
 
   /**
    * Handshake middleware that counts each handshake as an HTTP request, in the same budget and
-   * keyed the same way (the user of a validly signed token, else the client's address). Register
-   * it before authentication: a refused flood then costs no user lookup, and a replayed
-   * catch-up per handshake is bounded by it.
+   * keyed the same way (the user of a validly signed token, else the client's address). It goes
+   * before authentication: a refused flood then costs no user lookup, and a replayed catch-up
+   * per handshake is bounded by it.
    */
-  handshakeRate(): Parameters<Server['use']>[0] {
+  handshakeRate(): HandshakeStep {
     const limit = this.requestsPerMinute;
     const refusal = `too many requests: at most ${limit} per minute, slow down`;
     return (socket, next) => {
@@ -92,15 +92,15 @@ export class SocketLimits {
   }
 
   /**
-   * Adds the checks as handshake middleware. Register it after the middleware that authenticates
-   * the socket and joins it to its user's room: the room is what is counted.
+   * Handshake middleware: refuses a socket past its user's limit and gives it its event budget.
+   * It goes after the socket joined its user's room: the room is what is counted.
    */
-  attach(server: Server): void {
-    server.use((socket, next) => {
-      const user = (socket.data as { user?: AuthenticatedUser }).user;
+  perSocket(): HandshakeStep {
+    return (socket, next) => {
+      const user = socketUser(socket);
       if (user) {
         // This socket is in the room already, hence "more than".
-        const open = server.sockets.adapter.rooms.get(roomOf(user.id))?.size ?? 0;
+        const open = socket.nsp.adapter.rooms.get(roomOf(user.id))?.size ?? 0;
         if (open > this.maxSockets) {
           next(
             new Error(
@@ -112,6 +112,6 @@ export class SocketLimits {
       }
       if (this.eventsPerMinute > 0) socket.use(eventBudget(this.eventsPerMinute));
       next();
-    });
+    };
   }
 }

@@ -8,7 +8,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Request } from 'express';
-import { bearerToken } from '../auth/jwt-auth.guard';
+import { bearerToken } from '../auth/bearer-token';
 import { TokenVerifier } from '../auth/token-verifier';
 
 // Load balancer probes and metric scrapes come every few seconds from one address: not abuse.

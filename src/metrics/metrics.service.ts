@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { NextFunction, Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { pgPoolOf } from '../database/pg-pool';
+import { SOCKET_SERVER } from '../websocket/socket-server';
 
 /** What the gauge of connected sockets reads: the Socket.IO server's sockets on this instance. */
 export interface SocketCounter {
@@ -36,9 +37,11 @@ export class MetricsService {
   private readonly created: Counter;
   private readonly emits: Counter<'event'>;
   private readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
-  private sockets?: SocketCounter;
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    @Optional() @Inject(SOCKET_SERVER) sockets?: SocketCounter,
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.created = new Counter({
@@ -63,12 +66,10 @@ export class MetricsService {
       name: 'notificaciones_connected_sockets',
       help: 'Authenticated Socket.IO connections on this instance',
       registers,
-      collect: () => connected.set(this.sockets?.of('/').sockets.size ?? 0),
+      collect: () => connected.set(sockets?.of('/').sockets.size ?? 0),
     });
     const pool = (): Pool | undefined =>
-      dataSource.isInitialized
-        ? ((dataSource.driver as PostgresDriver).master as Pool | undefined)
-        : undefined;
+      dataSource.isInitialized ? pgPoolOf(dataSource) : undefined;
     const poolGauge = (name: string, help: string, read: (pool: Pool) => number) =>
       new Gauge({
         name,
@@ -101,11 +102,6 @@ export class MetricsService {
   /** Counts one emit of `event` to a user room. */
   emitted(event: string): void {
     this.emits.inc({ event });
-  }
-
-  /** The Socket.IO server whose sockets the gauge counts; called once by the gateway. */
-  watchSockets(server: SocketCounter): void {
-    this.sockets = server;
   }
 
   /**

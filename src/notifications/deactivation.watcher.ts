@@ -1,20 +1,20 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
 import type { Server, Socket } from 'socket.io';
-import { DataSource } from 'typeorm';
-import { AuthenticatedUser } from '../auth/authenticated-user';
-import { runPrepared } from '../database/prepared';
 import { UsersService } from '../users/users.service';
+import { SOCKET_SERVER } from '../websocket/socket-server';
+import { HandshakeStep, socketUser } from '../websocket/socket-user';
 
 /** How often the open sockets' users are checked: the contract allows 5 s to disconnect. */
 export const SWEEP_INTERVAL_MS = 2_000;
 /** User ids per query. */
 const IDS_PER_QUERY = 1_000;
-
-/** The user a socket authenticated as (set by the gateway's handshake middleware). */
-function userOf(socket: Socket): AuthenticatedUser | undefined {
-  return (socket.data as { user?: AuthenticatedUser }).user;
-}
 
 /**
  * A user deactivated (or deleted) loses its open sockets too, whoever wrote the users table:
@@ -25,25 +25,31 @@ function userOf(socket: Socket): AuthenticatedUser | undefined {
  * its user up first, as every HTTP request does.
  */
 @Injectable()
-export class DeactivationWatcher implements OnModuleDestroy {
+export class DeactivationWatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeactivationWatcher.name);
-  private server?: Server;
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
   private stopped = false;
   private failing = false;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
+    @Optional() @Inject(SOCKET_SERVER) private readonly server?: Server,
   ) {}
 
-  /** Watches the sockets of this server; called once, by the gateway, at init. */
-  watch(server: Server): void {
-    this.server = server;
-    server.on('connection', (socket: Socket) => socket.use(this.refuseInactive(socket)));
-    this.schedule();
+  /** Starts the checks of this instance's sockets (none in a process without sockets). */
+  onApplicationBootstrap(): void {
+    if (this.server) this.schedule();
   }
+
+  /**
+   * Handshake middleware giving each socket the per-event check: an event from a user no
+   * longer active is refused and the socket closed.
+   */
+  readonly refuseInactiveEvents: HandshakeStep = (socket, next) => {
+    socket.use(this.refuseInactive(socket));
+    next();
+  };
 
   /** Stops the checks before the database pool closes, waiting for one in flight. */
   async onModuleDestroy(): Promise<void> {
@@ -56,7 +62,7 @@ export class DeactivationWatcher implements OnModuleDestroy {
   async sweep(): Promise<number> {
     const byUser = new Map<number, Socket[]>();
     for (const socket of this.server?.sockets.sockets.values() ?? []) {
-      const id = userOf(socket)?.id;
+      const id = socketUser(socket)?.id;
       if (id === undefined) continue;
       const list = byUser.get(id);
       if (list) list.push(socket);
@@ -66,13 +72,7 @@ export class DeactivationWatcher implements OnModuleDestroy {
     let disconnected = 0;
     for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
       const batch = ids.slice(start, start + IDS_PER_QUERY);
-      const rows = await runPrepared<{ id: number }>(
-        this.dataSource,
-        'users.active-among',
-        'SELECT id FROM users WHERE id = ANY($1::int[]) AND is_active',
-        [batch],
-      );
-      const active = new Set(rows.map((row) => row.id));
+      const active = await this.users.activeAmong(batch);
       for (const id of batch) {
         if (active.has(id)) continue;
         for (const socket of byUser.get(id)!) {
@@ -109,7 +109,7 @@ export class DeactivationWatcher implements OnModuleDestroy {
   /** Per-socket middleware: an event from a user no longer active is refused and the socket closed. */
   private refuseInactive(socket: Socket): Parameters<Socket['use']>[0] {
     return (event, next) => {
-      const user = userOf(socket);
+      const user = socketUser(socket);
       if (!user) {
         next();
         return;

@@ -1,4 +1,6 @@
-// The Socket.IO event map: the gateway is typed with it, and a frontend can import it as is.
+// Every wire shape, declared once: the Socket.IO event map (the gateway is typed with it) and
+// the HTTP bodies (the DTO classes implement these for validation and OpenAPI). Types only, so
+// a frontend can import the file as is.
 
 /** A notification as the frontend sees it (HTTP list items and socket payloads alike). */
 export interface NotificacionJson {
@@ -31,6 +33,20 @@ export interface MarkReadResult {
 }
 
 export interface MarkReadRequest {
+  ids: number[];
+}
+
+/** A page of `GET list`. */
+export interface ListResponse {
+  notifications: NotificacionJson[];
+  /** All of the user's unread notifications, not just this page. */
+  unread_count: number;
+  next_cursor: string | null;
+}
+
+/** The answer to `POST send`: how many were stored, and their ids in the order of `usuarios`. */
+export interface SendResponse {
+  created: number;
   ids: number[];
 }
 

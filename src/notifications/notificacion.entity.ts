@@ -9,7 +9,7 @@ import { User } from '../users/user.entity';
 @Index('notificaciones_usuario_id_idx', { synchronize: false })
 @Index('notificaciones_fecha_brin_idx', { synchronize: false })
 export class Notificacion {
-  /** bigint in the table; `NotificationsService` hands it out as a number (ids stay below 2^53). */
+  /** bigint in the table; the repositories hand it out as a number (ids stay below 2^53). */
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id!: number;
 

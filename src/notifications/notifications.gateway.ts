@@ -1,10 +1,4 @@
-import {
-  ArgumentMetadata,
-  BadRequestException,
-  Logger,
-  UnauthorizedException,
-  UseFilters,
-} from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, Inject, Logger, UseFilters } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -18,22 +12,15 @@ import type { Server, Socket } from 'socket.io';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { AckErrorFilter } from '../common/ack-error.filter';
 import { StrictValidationPipe } from '../common/strict-validation.pipe';
-import { MetricsService } from '../metrics/metrics.service';
-import { handshakeToken } from '../auth/handshake-token';
-import { TokenVerifier } from '../auth/token-verifier';
-import { SocketLimits } from '../limits/socket-limits';
-import { DeactivationWatcher } from './deactivation.watcher';
+import { SOCKET_PATH } from '../websocket/socket-path';
+import { HandshakeStep } from '../websocket/socket-user';
 import { MarkReadDto } from './dto/mark-read.dto';
-import {
-  ClientToServerEvents,
-  HandshakeAuth,
-  MarkReadResult,
-  ServerToClientEvents,
-} from './events';
-import { NotificationsPublisher, roomOf } from './notifications.publisher';
+import { ClientToServerEvents, MarkReadResult, ServerToClientEvents } from './events';
+import { NotificationsPublisher } from './notifications.publisher';
 import { CatchUp, NotificationsService } from './notifications.service';
 
-export const SOCKET_PATH = '/ws/notificaciones/';
+/** The handshake's steps, in the order they run (see notifications.module.ts). */
+export const HANDSHAKE_STEPS = Symbol('HANDSHAKE_STEPS');
 
 interface SocketData {
   user: AuthenticatedUser;
@@ -59,12 +46,7 @@ const MARK_READ_INPUT: ArgumentMetadata = { type: 'body', metatype: MarkReadDto 
 /** setTimeout's ceiling (about 24.8 days); a later expiry re-arms on the way. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function sinceFrom(auth: HandshakeAuth): number | undefined | 'invalid' {
-  if (auth.since === undefined || auth.since === null) return undefined;
-  const text = String(auth.since);
-  return /^\d{1,15}$/.test(text) ? Number(text) : 'invalid';
-}
-
+/** The socket side of notifications: a connection's first count and catch-up, and mark_read. */
 @WebSocketGateway({ path: SOCKET_PATH })
 export class NotificationsGateway
   implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect
@@ -73,50 +55,13 @@ export class NotificationsGateway
   private readonly markReadInput = new StrictValidationPipe();
 
   constructor(
-    private readonly verifier: TokenVerifier,
     private readonly notifications: NotificationsService,
     private readonly publisher: NotificationsPublisher,
-    private readonly metrics: MetricsService,
-    private readonly limits: SocketLimits,
-    private readonly deactivation: DeactivationWatcher,
+    @Inject(HANDSHAKE_STEPS) private readonly handshake: readonly HandshakeStep[],
   ) {}
 
   afterInit(server: NotificationsServer): void {
-    this.publisher.attach(server);
-    this.metrics.watchSockets(server);
-    server.use(this.limits.handshakeRate());
-    // Authentication and the room join happen in middleware, before the client's `connect`
-    // fires: a bad token never connects, and a notification sent right after `connect` arrives.
-    server.use((socket, next) => {
-      const auth = (socket.handshake.auth ?? {}) as HandshakeAuth;
-      const token = handshakeToken(socket.handshake);
-      // The token before `since`: a bad token is `unauthorized` whatever else the handshake says.
-      this.verifier.verify(token).then(
-        async (user) => {
-          const since = sinceFrom(auth);
-          if (since === 'invalid') {
-            next(new Error('since must be the id of the last notification seen'));
-            return;
-          }
-          socket.data.user = user;
-          socket.data.since = since;
-          await socket.join(roomOf(user.id));
-          next();
-        },
-        (error: unknown) =>
-          next(
-            new Error(
-              // A database that cannot be reached says nothing about the token: the client
-              // should retry, not log its user out.
-              error instanceof UnauthorizedException
-                ? 'unauthorized'
-                : 'service unavailable, try again shortly',
-            ),
-          ),
-      );
-    });
-    this.limits.attach(server);
-    this.deactivation.watch(server);
+    for (const step of this.handshake) server.use(step);
   }
 
   async handleConnection(socket: NotificationsSocket): Promise<void> {
@@ -146,18 +91,7 @@ export class NotificationsGateway
     } catch (error) {
       this.logger.warn(`catch-up for user ${user.id} failed: ${(error as Error).message}`);
     }
-    for (const notificacion of replay.notifications) {
-      socket.emit('notificacion_mensaje', {
-        type: 'notificacion_mensaje',
-        message: notificacion.mensaje,
-        notificacion,
-      });
-    }
-    // Also after a failed or skipped replay: `complete: false` tells the client to list.
-    socket.emit('catch_up', {
-      replayed: replay.notifications.length,
-      complete: replay.complete,
-    });
+    this.publisher.replay(socket, replay);
   }
 
   handleDisconnect(socket: NotificationsSocket): void {

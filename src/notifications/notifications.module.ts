@@ -1,15 +1,22 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { TokenVerifier } from '../auth/token-verifier';
 import { LimitsModule } from '../limits/limits.module';
+import { SocketLimits } from '../limits/socket-limits';
 import { MetricsModule } from '../metrics/metrics.module';
+import { authenticate, joinUserRoom } from '../websocket/handshake-auth';
+import { HandshakeStep } from '../websocket/socket-user';
 import { AfterCommit } from './after-commit';
+import { DeactivationWatcher } from './deactivation.watcher';
 import { DeliveryLeader } from './delivery/delivery-leader';
 import { Doorbell } from './delivery/doorbell';
 import { OutboxRepository } from './delivery/outbox.repository';
-import { DeactivationWatcher } from './deactivation.watcher';
+import { readSince } from './handshake-since';
+import { InboxRepository } from './inbox.repository';
 import { NotificationsController } from './notifications.controller';
-import { NotificationsGateway } from './notifications.gateway';
+import { HANDSHAKE_STEPS, NotificationsGateway } from './notifications.gateway';
 import { NotificationsPublisher } from './notifications.publisher';
+import { NotificationsRepository } from './notifications.repository';
 import { NotificationsService } from './notifications.service';
 import { RetentionJob } from './retention.job';
 
@@ -19,6 +26,8 @@ import { RetentionJob } from './retention.job';
   controllers: [NotificationsController],
   providers: [
     NotificationsService,
+    NotificationsRepository,
+    InboxRepository,
     NotificationsPublisher,
     AfterCommit,
     OutboxRepository,
@@ -27,6 +36,25 @@ import { RetentionJob } from './retention.job';
     NotificationsGateway,
     DeactivationWatcher,
     RetentionJob,
+    {
+      provide: HANDSHAKE_STEPS,
+      inject: [SocketLimits, TokenVerifier, DeactivationWatcher],
+      useFactory: (
+        limits: SocketLimits,
+        verifier: TokenVerifier,
+        deactivation: DeactivationWatcher,
+      ): HandshakeStep[] => [
+        // Before authentication: a refused flood costs no user lookup.
+        limits.handshakeRate(),
+        // The token before `since`: a bad token is `unauthorized` whatever else it says.
+        authenticate(verifier),
+        readSince,
+        joinUserRoom,
+        // After the room join: the room is what it counts.
+        limits.perSocket(),
+        deactivation.refuseInactiveEvents,
+      ],
+    },
   ],
   exports: [NotificationsService],
 })

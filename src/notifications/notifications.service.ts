@@ -1,20 +1,19 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { Coalescer } from '../common/coalescer';
+import { EntityManager } from 'typeorm';
 import { Admission } from '../limits/admission';
 import { MetricsService } from '../metrics/metrics.service';
 import { User } from '../users/user.entity';
-import { QUERY_BOUND_MS } from '../database/bounded-client';
-import { runPrepared } from '../database/prepared';
+import { UsersService } from '../users/users.service';
 import { AfterCommit } from './after-commit';
 import { decodeCursor, encodeCursor } from './cursor';
 import { Doorbell } from './delivery/doorbell';
-import { OUTBOX_OF_INSERTED, OutboxRepository } from './delivery/outbox.repository';
-import { MarkReadResult, NotificacionJson } from './events';
+import { OutboxRepository } from './delivery/outbox.repository';
+import { CatchUpEvent, ListResponse, MarkReadResult, NotificacionJson } from './events';
+import { InboxRepository } from './inbox.repository';
 import { mensajeProblem } from './mensaje';
 import { Notificacion } from './notificacion.entity';
-import { COUNT_UNREAD_SQL, listSql, listStatementName, markReadSql } from './notifications.sql';
+import { NotificationsRepository } from './notifications.repository';
+import { toJson } from './payloads';
 
 export interface NotifyOptions {
   /** A manager inside the caller's transaction: the row joins it, the emit waits for its commit. */
@@ -28,15 +27,8 @@ export interface ListOptions {
 }
 
 /** What a reconnecting client is replayed, and whether that was everything pending. */
-export interface CatchUp {
+export interface CatchUp extends Pick<CatchUpEvent, 'complete'> {
   notifications: NotificacionJson[];
-  complete: boolean;
-}
-
-export interface NotificationPage {
-  notifications: NotificacionJson[];
-  unread_count: number;
-  next_cursor: string | null;
 }
 
 /** The most rows a reconnecting client is replayed; past that it lists. */
@@ -48,13 +40,6 @@ export const CATCH_UPS_IN_FLIGHT = 4;
 const CATCH_UPS_WAITING = 1000;
 const CATCH_UP_WAIT_MS = 10_000;
 
-const PURGE_BATCH = 5000;
-/** Single notifications in flight at once, and the most rows one coalesced INSERT carries. */
-const SINGLES_IN_FLIGHT = 2;
-const SINGLES_PER_INSERT = 500;
-/** Unread counts (handshakes, lists) in flight at once, and users per counting query. */
-const COUNTS_IN_FLIGHT = 2;
-const COUNTS_PER_QUERY = 500;
 /**
  * Recipients of fan-outs being stored at once (two maximal sends); fan-outs past it wait, at
  * most `FAN_OUTS_WAITING` of them for at most `FAN_OUT_WAIT_MS`, and past that are refused
@@ -64,80 +49,17 @@ const COUNTS_PER_QUERY = 500;
 export const FAN_OUT_RECIPIENTS = 20_000;
 export const FAN_OUTS_WAITING = 64;
 const FAN_OUT_WAIT_MS = 5_000;
-const FOREIGN_KEY_VIOLATION = '23503';
-
-interface Row {
-  id: string;
-  usuario_id: number;
-  mensaje: string;
-  leida: boolean;
-  fecha: Date;
-}
-
-/**
- * A new row with its user, so its string form names the user even when given only an id.
- * Without its `mensaje`: the caller has it, and a fan-out would bring it back once per row.
- */
-interface CreatedRow extends Omit<Row, 'mensaje'> {
-  username: string;
-  is_staff: boolean;
-}
-
-interface ListRow extends Row {
-  /** `fecha` with its microseconds, for the cursor. */
-  position: string;
-}
-
-const RETURNED = 'id, usuario_id, leida, fecha';
-
-/** The users a created row belongs to: they passed the `is_active` check of the INSERT. */
-function userOf(row: CreatedRow): User {
-  return Object.assign(new User(), {
-    id: row.usuario_id,
-    username: row.username,
-    isStaff: row.is_staff,
-    isActive: true,
-  });
-}
-
-function toEntity(row: Omit<Row, 'mensaje'>, mensaje: string, user?: User): Notificacion {
-  return Object.assign(new Notificacion(), {
-    id: Number(row.id),
-    usuarioId: row.usuario_id,
-    usuario: user,
-    mensaje,
-    leida: row.leida,
-    fecha: row.fecha,
-  });
-}
-
-/** The JSON shape of a notification, for the list and for socket payloads. */
-export function toJson(
-  notificacion: Pick<Notificacion, 'id' | 'mensaje' | 'leida' | 'fecha'>,
-): NotificacionJson {
-  return {
-    id: notificacion.id,
-    mensaje: notificacion.mensaje,
-    leida: notificacion.leida,
-    fecha: notificacion.fecha.toISOString(),
-  };
-}
 
 function assertMensaje(mensaje: string): void {
   const problem = mensajeProblem(mensaje);
   if (problem) throw new BadRequestException(problem);
 }
 
-function isForeignKeyViolation(error: unknown): boolean {
-  return (error as { driverError?: { code?: string } }).driverError?.code === FOREIGN_KEY_VIOLATION;
+function unknownUsers(ids: readonly number[]): BadRequestException {
+  return new BadRequestException(`unknown or inactive usuarios: ${ids.join(', ')}`);
 }
 
-interface Single {
-  userId: number;
-  mensaje: string;
-}
-
-/** The only reader and writer of notifications. */
+/** The rules of notifications: who may get one, what is stored, what a client is told. */
 @Injectable()
 export class NotificationsService {
   /** Bounds the memory of concurrent fan-outs: see FAN_OUT_RECIPIENTS. */
@@ -158,34 +80,11 @@ export class NotificationsService {
     retryAfterSeconds: 5,
   });
 
-  /**
-   * Single notifications outside a caller's transaction (the common case: one order update for
-   * one user) share INSERTs: under load one statement and one commit carry many, each still
-   * all-or-nothing for its own caller.
-   */
-  private readonly singles = new Coalescer<Single, CreatedRow | undefined>(
-    (batch) => this.insertSingles(batch),
-    { maxInFlight: SINGLES_IN_FLIGHT, maxBatch: SINGLES_PER_INSERT, timeoutMs: QUERY_BOUND_MS },
-  );
-
-  /**
-   * Every socket handshake and every list counts its user's unread: concurrent counts share a
-   * query, and concurrent counts of one user share their row in it, so a user with a large
-   * backlog listing in a loop costs one count at a time, not one per request.
-   */
-  private readonly unreadCounts = new Coalescer<number, number>(
-    (userIds) => this.countUnreadOf(userIds),
-    {
-      maxInFlight: COUNTS_IN_FLIGHT,
-      maxBatch: COUNTS_PER_QUERY,
-      keyOf: (userId) => userId,
-      timeoutMs: QUERY_BOUND_MS,
-    },
-  );
-
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly stored: NotificationsRepository,
+    private readonly inbox: InboxRepository,
     private readonly outbox: OutboxRepository,
+    private readonly users: UsersService,
     private readonly doorbell: Doorbell,
     private readonly afterCommit: AfterCommit,
     private readonly metrics: MetricsService,
@@ -211,24 +110,26 @@ export class NotificationsService {
     opts: NotifyOptions = {},
   ): Promise<Notificacion[]> {
     assertMensaje(mensaje);
-    const users = new Map<number, User | undefined>();
+    // The User objects the caller gave, to hand back on its notifications; ids alone get the
+    // user as the INSERT found it.
+    const given = new Map<number, User | undefined>();
     for (const usuario of usuarios) {
       const id = typeof usuario === 'number' ? usuario : usuario.id;
-      if (!users.has(id) || typeof usuario !== 'number')
-        users.set(id, typeof usuario === 'number' ? undefined : usuario);
+      if (!given.has(id) || typeof usuario !== 'number')
+        given.set(id, typeof usuario === 'number' ? undefined : usuario);
     }
-    const ids = [...users.keys()];
+    const ids = [...given.keys()];
     if (ids.length === 0) return [];
     if (ids.length === 1 && opts.manager === undefined) {
-      const row = await this.singles.run({ userId: ids[0], mensaje });
-      if (!row) throw new BadRequestException(`unknown or inactive usuarios: ${ids[0]}`);
-      const created = [toEntity(row, mensaje, users.get(ids[0]) ?? userOf(row))];
-      this.announce(created.length);
-      return created;
+      const created = await this.stored.insertOne(ids[0], mensaje);
+      if (!created) throw unknownUsers(ids);
+      created.usuario = given.get(ids[0]) ?? created.usuario;
+      this.announce(1);
+      return [created];
     }
     await this.fanOuts.acquire(ids.length);
     try {
-      return await this.insertFanOut(ids, users, mensaje, opts.manager);
+      return await this.notifyAll(ids, given, mensaje, opts.manager);
     } finally {
       this.fanOuts.release(ids.length);
     }
@@ -241,20 +142,7 @@ export class NotificationsService {
     // (the staff list is short; the delivery leader bounds the pushes either way).
     await this.fanOuts.acquire(1);
     try {
-      const rows = await this.query<CreatedRow>(
-        opts.manager,
-        `WITH staff AS (
-           SELECT id, username, is_staff FROM users WHERE is_staff AND is_active
-         ), inserted AS (
-           INSERT INTO notificaciones (usuario_id, mensaje)
-           SELECT id, $1 FROM staff ORDER BY id
-           RETURNING ${RETURNED}
-         ), ${OUTBOX_OF_INSERTED}
-         SELECT i.*, s.username, s.is_staff FROM inserted i JOIN staff s ON s.id = i.usuario_id
-         ORDER BY i.usuario_id`,
-        [mensaje],
-      );
-      const created = rows.map((row) => toEntity(row, mensaje, userOf(row)));
+      const created = await this.stored.insertForStaff(mensaje, opts.manager);
       this.afterCommit.run(opts.manager, () => this.announce(created.length));
       return created;
     } finally {
@@ -262,77 +150,28 @@ export class NotificationsService {
     }
   }
 
-  /** The INSERT of `notificarUsuarios` for several users (or in a caller's transaction). */
-  private async insertFanOut(
-    ids: number[],
-    users: Map<number, User | undefined>,
-    mensaje: string,
-    manager: EntityManager | undefined,
-  ): Promise<Notificacion[]> {
-    let rows: CreatedRow[];
-    let failed = false;
-    try {
-      // The count guard makes the INSERT all-or-nothing without a transaction of our own.
-      rows = await this.query<CreatedRow>(
-        manager,
-        // No ordering work: callers get their rows by user id, and the ids are distinct.
-        `WITH found AS (
-           SELECT id, username, is_staff FROM users WHERE id = ANY($1::int[]) AND is_active
-         ), inserted AS (
-           INSERT INTO notificaciones (usuario_id, mensaje)
-           SELECT id, $2 FROM unnest($1::int[]) AS t(id)
-           WHERE (SELECT count(*) FROM found) = cardinality($1::int[])
-           RETURNING ${RETURNED}
-         ), ${OUTBOX_OF_INSERTED}
-         SELECT i.*, f.username, f.is_staff FROM inserted i JOIN found f ON f.id = i.usuario_id`,
-        [ids, mensaje],
-      );
-    } catch (error) {
-      // A user deleted between the check and the insert.
-      if (!isForeignKeyViolation(error)) throw error;
-      rows = [];
-      failed = true;
-    }
-    if (rows.length !== ids.length) {
-      // Asked on the caller's transaction, which may have changed users itself, so the ids
-      // named are those its INSERT refused; unless the INSERT failed, which aborted it.
-      const missing = await this.missingUsers(failed ? undefined : manager, ids);
-      throw new BadRequestException(`unknown or inactive usuarios: ${missing.join(', ')}`);
-    }
-    const byUser = new Map(rows.map((row) => [row.usuario_id, row]));
-    const created = ids.map((id) => {
-      const row = byUser.get(id)!;
-      return toEntity(row, mensaje, users.get(id) ?? userOf(row));
-    });
-    this.afterCommit.run(manager, () => this.announce(created.length));
-    return created;
-  }
-
   /** A page of the user's notifications, newest first, with their total unread count. */
-  async list(userId: number, options: ListOptions): Promise<NotificationPage> {
+  async list(userId: number, options: ListOptions): Promise<ListResponse> {
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-    const params: unknown[] = [userId, options.limit + 1];
-    if (after) params.push(after.fecha, after.id);
-    const shape = { unread: options.unread === true, after: after !== undefined };
     const [rows, unreadCount] = await Promise.all([
-      runPrepared<ListRow>(this.dataSource, listStatementName(shape), listSql(shape), params),
+      this.inbox.list(userId, options.limit + 1, options.unread === true, after),
       this.countUnread(userId),
     ]);
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
     return {
-      notifications: page.map((row) => toJson(toEntity(row, row.mensaje))),
+      notifications: page.map((row) => toJson(row.notificacion)),
       unread_count: unreadCount,
       next_cursor:
         rows.length > options.limit && last
-          ? encodeCursor({ fecha: last.position, id: Number(last.id) })
+          ? encodeCursor({ fecha: last.position, id: last.notificacion.id })
           : null,
     };
   }
 
   /** How many of the user's notifications are unread. */
   countUnread(userId: number): Promise<number> {
-    return this.unreadCounts.run(userId);
+    return this.inbox.countUnread(userId);
   }
 
   /**
@@ -340,14 +179,11 @@ export class NotificationsService {
    * is empty. Then tells every socket of the user the new unread count.
    */
   async markRead(userId: number, ids: number[]): Promise<MarkReadResult> {
-    const [row] = await this.dataSource.query<Array<{ updated: number; unread: number }>>(
-      markReadSql(ids.length > 0),
-      ids.length > 0 ? [userId, ids] : [userId],
-    );
+    const { updated, unread } = await this.inbox.markRead(userId, ids);
     // Counts go out only from the leader, recounted after this commit, in one order for all
     // instances: concurrent mark-reads cannot leave a socket showing a stale count last.
     this.doorbell.ring();
-    return { updated: row.updated, unread_count: Math.max(0, row.unread - row.updated) };
+    return { updated, unread_count: Math.max(0, unread - updated) };
   }
 
   /**
@@ -367,7 +203,7 @@ export class NotificationsService {
       const notifications: NotificacionJson[] = [];
       for (const row of rows.slice(0, CATCH_UP_LIMIT)) {
         if (row.mensaje === null) break;
-        notifications.push(toJson({ ...row, id: Number(row.id), mensaje: row.mensaje }));
+        notifications.push(toJson({ ...row, mensaje: row.mensaje }));
       }
       return { notifications, complete: notifications.length === rows.length };
     } finally {
@@ -383,23 +219,7 @@ export class NotificationsService {
     if (!Number.isInteger(days) || days < 1) {
       throw new RangeError(`purgeOlderThan needs a whole number of days, at least 1 (got ${days})`);
     }
-    let deleted = 0;
-    for (;;) {
-      const [row] = await this.dataSource.query<Array<{ count: number }>>(
-        `WITH doomed AS (
-           SELECT id FROM notificaciones
-           WHERE fecha < now() - make_interval(days => $1)
-           LIMIT ${PURGE_BATCH}
-           FOR UPDATE SKIP LOCKED
-         ), gone AS (
-           DELETE FROM notificaciones n USING doomed d WHERE n.id = d.id RETURNING 1
-         )
-         SELECT count(*)::int AS count FROM gone`,
-        [days],
-      );
-      deleted += row.count;
-      if (row.count < PURGE_BATCH) return deleted;
-    }
+    return this.stored.deleteOlderThan(days);
   }
 
   /**
@@ -411,88 +231,31 @@ export class NotificationsService {
   ): Promise<number> {
     if (rows.length === 0) return 0;
     for (const row of rows) assertMensaje(row.mensaje);
-    const [row] = await this.dataSource.query<Array<{ count: number }>>(
-      `WITH inserted AS (
-         INSERT INTO notificaciones (usuario_id, mensaje, leida, fecha)
-         SELECT * FROM unnest($1::int[], $2::text[], $3::boolean[], $4::timestamptz[])
-         RETURNING 1
-       )
-       SELECT count(*)::int AS count FROM inserted`,
-      [
-        rows.map((item) => item.usuarioId),
-        rows.map((item) => item.mensaje),
-        rows.map((item) => item.leida),
-        rows.map((item) => item.fecha.toISOString()),
-      ],
-    );
-    return row.count;
+    return this.stored.insertDated(rows);
   }
 
-  /** The unread count of each of these users, in the same order: one query for many callers. */
-  private async countUnreadOf(userIds: number[]): Promise<number[]> {
-    const rows = await runPrepared<{ count: number }>(
-      this.dataSource,
-      'notificaciones.count-unread',
-      COUNT_UNREAD_SQL,
-      [userIds],
-    );
-    return rows.map((row) => row.count);
-  }
-
-  /**
-   * One INSERT for a batch of single notifications (any users, any messages). Answers, per
-   * input and in order, its row, or undefined when its user is unknown or inactive.
-   */
-  private async insertSingles(batch: Single[]): Promise<Array<CreatedRow | undefined>> {
-    let rows: CreatedRow[];
-    try {
-      rows = await runPrepared<CreatedRow>(
-        this.dataSource,
-        'notificaciones.insert-singles',
-        `WITH wanted AS (
-           SELECT * FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS t(usuario_id, mensaje, ord)
-         ), inserted AS (
-           INSERT INTO notificaciones (usuario_id, mensaje)
-           SELECT w.usuario_id, w.mensaje
-           FROM wanted w JOIN users u ON u.id = w.usuario_id AND u.is_active
-           ORDER BY w.ord
-           RETURNING ${RETURNED}
-         ), ${OUTBOX_OF_INSERTED}
-         SELECT i.*, u.username, u.is_staff
-         FROM inserted i JOIN users u ON u.id = i.usuario_id
-         ORDER BY i.id`,
-        [batch.map((single) => single.userId), batch.map((single) => single.mensaje)],
-      );
-    } catch (error) {
-      // A user deleted mid-statement fails the whole batch: retry each on its own.
-      if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
-      if (batch.length === 1) return [undefined];
-      return (await Promise.all(batch.map((single) => this.insertSingles([single])))).flat();
-    }
-    // Identity ids follow the ORDER BY, so rows come back in input order, skipping the inputs
-    // whose user was not found (every input of that user, since they share the same answer).
-    let next = 0;
-    return batch.map((single) =>
-      rows[next]?.usuario_id === single.userId ? rows[next++] : undefined,
-    );
-  }
-
-  private async missingUsers(manager: EntityManager | undefined, ids: number[]): Promise<number[]> {
-    const rows = await this.query<{ id: number }>(
-      manager,
-      'SELECT id FROM users WHERE id = ANY($1::int[]) AND is_active',
-      [ids],
-    );
-    const found = new Set(rows.map((row) => row.id));
-    return ids.filter((id) => !found.has(id));
-  }
-
-  private query<T>(
+  /** `notificarUsuarios` for several users, or in a caller's transaction. */
+  private async notifyAll(
+    ids: number[],
+    given: Map<number, User | undefined>,
+    mensaje: string,
     manager: EntityManager | undefined,
-    sql: string,
-    params: unknown[],
-  ): Promise<T[]> {
-    return (manager ?? this.dataSource.manager).query<T[]>(sql, params);
+  ): Promise<Notificacion[]> {
+    const { created, failed } = await this.stored.insertForAll(ids, mensaje, manager);
+    if (created.length !== ids.length) {
+      // Asked on the caller's transaction, which may have changed users itself, so the ids
+      // named are those its INSERT refused; unless the INSERT failed, which aborted it.
+      const active = await this.users.activeAmong(ids, failed ? undefined : manager);
+      throw unknownUsers(ids.filter((id) => !active.has(id)));
+    }
+    const byUser = new Map(created.map((notificacion) => [notificacion.usuarioId, notificacion]));
+    const ordered = ids.map((id) => {
+      const notificacion = byUser.get(id)!;
+      notificacion.usuario = given.get(id) ?? notificacion.usuario;
+      return notificacion;
+    });
+    this.afterCommit.run(manager, () => this.announce(ordered.length));
+    return ordered;
   }
 
   /** Counts what was stored and wakes the delivery leader, which pushes it. */

@@ -1,39 +1,22 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, QueryFailedError, Repository } from 'typeorm';
-import { Coalescer } from '../common/coalescer';
-import { QUERY_BOUND_MS } from '../database/bounded-client';
-import { runPrepared } from '../database/prepared';
+import { EntityManager } from 'typeorm';
+import { isUniqueViolation } from '../database/errors';
 import { User } from './user.entity';
+import { UsersRepository } from './users.repository';
 
-const UNIQUE_VIOLATION = '23505';
-// Auth lookups in flight at once (of the pool's connections), and ids per lookup query.
-const LOOKUPS_IN_FLIGHT = 1;
-const LOOKUPS_PER_QUERY = 500;
-
+/** The rules about users: who may authenticate, and what a username must be unique against. */
 @Injectable()
 export class UsersService {
-  /**
-   * Authentication looks a user up on every request and handshake. Lookups made while others
-   * are in flight share the next query: under load one round trip answers many requests, and
-   * each lookup still reads the database after it was asked (a user deactivated a moment ago
-   * is never answered from an older query).
-   */
-  private readonly activeLookups = new Coalescer<number, User | null>(
-    (ids) => this.findActiveMany(ids),
-    { maxInFlight: LOOKUPS_IN_FLIGHT, maxBatch: LOOKUPS_PER_QUERY, timeoutMs: QUERY_BOUND_MS },
-  );
-
-  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+  constructor(private readonly users: UsersRepository) {}
 
   /** The user with this id if it exists and is active; what authentication accepts. */
   findActive(id: number): Promise<User | null> {
-    return this.activeLookups.run(id);
+    return this.users.findActive(id);
   }
 
   /** The user with this username, or 404. */
   async getByUsername(username: string): Promise<User> {
-    const user = await this.users.findOneBy({ username });
+    const user = await this.users.findByUsername(username);
     if (!user) throw new NotFoundException(`no user named "${username}"`);
     return user;
   }
@@ -41,12 +24,9 @@ export class UsersService {
   /** Creates an active user; 409 when the username is taken. */
   async create(username: string, isStaff = false): Promise<User> {
     try {
-      return await this.users.save(this.users.create({ username, isStaff, isActive: true }));
+      return await this.users.insert(username, isStaff);
     } catch (error) {
-      if (
-        error instanceof QueryFailedError &&
-        (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
-      ) {
+      if (isUniqueViolation(error)) {
         throw new ConflictException(`the username "${username}" is taken`);
       }
       throw error;
@@ -57,52 +37,19 @@ export class UsersService {
    * Creates those of these users that do not exist yet (existing ones are left as they are) and
    * returns them all, in the order given, with how many were new.
    */
-  async ensureMany(
+  ensureMany(
     wanted: ReadonlyArray<{ username: string; isStaff: boolean }>,
   ): Promise<{ users: User[]; created: number }> {
-    const usernames = wanted.map((user) => user.username);
-    const inserted = await this.users.query<unknown[]>(
-      `INSERT INTO users (username, is_staff)
-       SELECT * FROM unnest($1::varchar[], $2::boolean[])
-       ON CONFLICT (username) DO NOTHING
-       RETURNING id`,
-      [usernames, wanted.map((user) => user.isStaff)],
-    );
-    const found = await this.users.findBy({ username: In(usernames) });
-    const byName = new Map(found.map((user) => [user.username, user]));
-    return { users: usernames.map((name) => byName.get(name)!), created: inserted.length };
+    return this.users.insertMissing(wanted);
   }
 
   /** Active users whose username starts with `prefix`, staff first, then by name. */
   listActiveByPrefix(prefix: string, limit: number): Promise<User[]> {
-    return this.users
-      .createQueryBuilder('user')
-      .where('user.is_active AND starts_with(user.username, :prefix)', { prefix })
-      .orderBy('user.is_staff', 'DESC')
-      .addOrderBy('user.username')
-      .limit(limit)
-      .getMany();
+    return this.users.listActiveByPrefix(prefix, limit);
   }
 
-  private async findActiveMany(ids: number[]): Promise<Array<User | null>> {
-    // A prepared statement, not the query builder: this runs for every request.
-    const rows = await runPrepared<{ id: number; username: string; is_staff: boolean }>(
-      this.users.manager.connection,
-      'users.find-active',
-      'SELECT id, username, is_staff FROM users WHERE id = ANY($1::int[]) AND is_active',
-      [[...new Set(ids)]],
-    );
-    const byId = new Map(
-      rows.map((row) => [
-        row.id,
-        Object.assign(new User(), {
-          id: row.id,
-          username: row.username,
-          isStaff: row.is_staff,
-          isActive: true,
-        }),
-      ]),
-    );
-    return ids.map((id) => byId.get(id) ?? null);
+  /** Which of these ids are active users (in the caller's transaction, given its manager). */
+  activeAmong(ids: readonly number[], manager?: EntityManager): Promise<Set<number>> {
+    return this.users.activeAmong(ids, manager);
   }
 }

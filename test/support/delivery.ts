@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { LEADER_LOCK } from '../../src/notifications/delivery/delivery-leader';
+import { LEADER_LOCK } from '../../src/database/advisory-lock';
 import { waitFor } from './wait';
 
 /**

@@ -1,16 +1,16 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Client, ClientConfig, Pool } from 'pg';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { LEADER_LOCK } from '../../database/advisory-lock';
+import { pgPoolOf } from '../../database/pg-pool';
 import { NotificationsPublisher } from '../notifications.publisher';
+import { toJson } from '../payloads';
 import { DeliveredRow, OutboxRepository, ROWS_PER_SLICE } from './outbox.repository';
 
 /** The channel commits ring the leader on (LISTEN/NOTIFY). */
 export const DOORBELL_CHANNEL = 'entregas';
 
-/** (0x6e6f7466, 1) is the migrations' lock and 2 the retention job's: this one is no other's. */
-export const LEADER_LOCK: [number, number] = [0x6e6f7466, 3];
 /** How often an instance that does not lead tries to, and waits after losing the lead. */
 const RETRY_MS = 1000;
 /** The leader reads the outbox this often even unrung: a creator may die before it rings. */
@@ -21,27 +21,11 @@ const POLL_MS = 500;
  * hands over within seconds. It polls far more often than this while it is alive.
  */
 const IDLE_SESSION_MS = 3000;
-/** Emits written to Redis and not yet taken past which the leader waits a moment (bytes). */
-const PUBLISH_BACKLOG_BYTES = 4 * 1024 * 1024;
-const PUBLISH_BACKLOG_WAIT_MS = 5;
 /** Every wait on the leader's connection is bounded, so a stall ends its lead, never freezes it. */
 const STATEMENT_MS = 5000;
 
 const delay = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms).unref());
-
-function messageOf(row: DeliveredRow) {
-  return {
-    type: 'notificacion_mensaje' as const,
-    message: row.mensaje,
-    notificacion: {
-      id: row.id,
-      mensaje: row.mensaje,
-      leida: row.leida,
-      fecha: row.fecha.toISOString(),
-    },
-  };
-}
 
 /**
  * The one publisher of a database's notifications and unread counts. Exactly one process emits,
@@ -79,9 +63,9 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationBootstrap(): void {
-    // Only a process that owns the sockets (the gateway attached the server) publishes: the
+    // Only a process that has sockets (the app binds the Socket.IO server) publishes: the
     // command line stores, rings, and leaves the pushing to a server.
-    if (!this.publisher.isAttached) return;
+    if (!this.publisher.hasSockets) return;
     void this.compete();
   }
 
@@ -120,11 +104,8 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
 
   /** Connects, waits for the lock, then leads until the connection fails or shutdown. */
   private async lead(): Promise<void> {
-    const pool = (this.dataSource.driver as PostgresDriver).master as Pool & {
-      options: ClientConfig;
-    };
     const connection = new Client({
-      ...pool.options,
+      ...pgPoolOf(this.dataSource)!.options,
       statement_timeout: STATEMENT_MS,
       query_timeout: STATEMENT_MS,
       keepAlive: true,
@@ -211,8 +192,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
       while (pending.length > 0 && this.leading) {
         const slice = pending.slice(0, sliceSize);
         // Redis taking emits more slowly than they come: wait, rather than buffer them all.
-        while (this.publisher.publishBacklog() > PUBLISH_BACKLOG_BYTES && this.leading)
-          await delay(PUBLISH_BACKLOG_WAIT_MS);
+        await this.publisher.paced(() => this.leading);
         const rows = await this.outbox.load(connection, slice);
         this.publish(rows);
         const last = rows.at(-1);
@@ -224,7 +204,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
     }
     this.publishedUpTo = Math.max(this.publishedUpTo, batch.notificaciones.at(-1) ?? 0);
     for (const [userId, unread] of batch.counts) {
-      if (this.leading) this.publisher.toUser(userId, 'unread_count', { unread_count: unread });
+      if (this.leading) this.publisher.unreadCount(userId, unread);
     }
     return true;
   }
@@ -232,7 +212,6 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
   private publish(rows: DeliveredRow[]): void {
     // A lead lost meanwhile (another instance may publish these already): stay silent.
     if (!this.leading) return;
-    for (const row of rows)
-      this.publisher.toUser(row.usuario_id, 'notificacion_mensaje', messageOf(row));
+    for (const row of rows) this.publisher.notificacion(row.usuario_id, toJson(row));
   }
 }

@@ -172,7 +172,7 @@ interface ReadRow {
   counts: Array<[number, number]>;
 }
 
-/** The SQL of delivery: the leader's outbox reads, its lock, and catch-up. */
+/** The SQL of delivery: the leader's outbox reads and catch-up's query. */
 @Injectable()
 export class OutboxRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ListResponse, NotificacionJson } from '../events';
 
-export class NotificacionDto {
+export class NotificacionDto implements NotificacionJson {
   @ApiProperty({ example: 1 })
   id!: number;
 
@@ -14,7 +15,7 @@ export class NotificacionDto {
   fecha!: string;
 }
 
-export class ListResponseDto {
+export class ListResponseDto implements ListResponse {
   @ApiProperty({ type: [NotificacionDto] })
   notifications!: NotificacionDto[];
 

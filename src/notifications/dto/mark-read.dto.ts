@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsInt, Max, Min } from 'class-validator';
+import { MarkReadRequest, MarkReadResult } from '../events';
 
 export const MARK_READ_MAX_IDS = 1000;
 
@@ -9,7 +10,7 @@ export const MARK_READ_MAX_IDS = 1000;
  */
 export const MARK_READ_BODY_LIMIT = 32 * 1024;
 
-export class MarkReadDto {
+export class MarkReadDto implements MarkReadRequest {
   @ApiProperty({
     type: [Number],
     example: [1, 2, 3],
@@ -24,7 +25,7 @@ export class MarkReadDto {
   ids!: number[];
 }
 
-export class MarkReadResponseDto {
+export class MarkReadResponseDto implements MarkReadResult {
   @ApiProperty({ example: 3, description: 'How many of your unread notifications became read' })
   updated!: number;
 

@@ -11,6 +11,7 @@ import {
   ValidateIf,
   ValidationArguments,
 } from 'class-validator';
+import { SendResponse } from '../events';
 import { MENSAJE_MAX_LENGTH, mensajeProblem } from '../mensaje';
 
 export const SEND_MAX_USUARIOS = 10_000;
@@ -89,7 +90,7 @@ export class SendDto {
   mensaje!: string;
 }
 
-export class SendResponseDto {
+export class SendResponseDto implements SendResponse {
   @ApiProperty({ example: 2 })
   created!: number;
 

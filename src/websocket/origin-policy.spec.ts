@@ -1,4 +1,4 @@
-import { originAllowed } from './socket-io.adapter';
+import { originAllowed } from './origin-policy';
 
 describe('originAllowed', () => {
   const listed = ['https://app.example.com'];

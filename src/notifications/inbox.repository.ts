@@ -1,0 +1,165 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Coalescer } from '../common/coalescer';
+import { QUERY_BOUND_MS } from '../database/bounded-client';
+import { runPrepared } from '../database/prepared';
+import { ListPosition } from './cursor';
+import { OUTBOX_RECOUNT_OF_USER } from './delivery/outbox.repository';
+import { Notificacion } from './notificacion.entity';
+
+// The statements are exported so that the benchmark's raw baselines (and the EXPLAIN it
+// records) run exactly the SQL the service runs.
+
+/** What a list page asks for; the statement text depends only on these. */
+export interface ListShape {
+  unread: boolean;
+  /** Whether the page continues from a cursor. */
+  after: boolean;
+}
+
+/** A stable name per statement text, for PostgreSQL to prepare it once per connection. */
+export function listStatementName(shape: ListShape): string {
+  return `notificaciones.list${shape.unread ? '-unread' : ''}${shape.after ? '-after' : ''}`;
+}
+
+/**
+ * A page of `$1`'s notifications, newest first, `$2` rows (the limit + 1, to know whether more
+ * follow), after the cursor's `$3` fecha and `$4` id when `after`; `position` is `fecha` with its
+ * microseconds, for the next cursor. The unread count is COUNT_UNREAD_SQL's, asked alongside:
+ * concurrent pages of one user then share one count, however large their backlog.
+ */
+export function listSql(shape: ListShape): string {
+  let where = 'usuario_id = $1';
+  if (shape.unread) where += ' AND NOT leida';
+  // Spelled out rather than as a row comparison so both indexes can range-scan on fecha.
+  if (shape.after)
+    where += ' AND fecha <= $3::timestamptz AND (fecha < $3::timestamptz OR id < $4)';
+  return `SELECT id, mensaje, leida, fecha,
+              to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
+       FROM notificaciones
+       WHERE ${where}
+       ORDER BY fecha DESC, id DESC
+       LIMIT $2`;
+}
+
+/** The unread count of each user in `$1` (an int array), in that order. */
+export const COUNT_UNREAD_SQL = `SELECT (SELECT count(*)::int FROM notificaciones
+               WHERE usuario_id = u.id AND NOT leida) AS count
+       FROM unnest($1::int[]) WITH ORDINALITY AS u(id, ord)
+       ORDER BY u.ord`;
+
+/**
+ * Marks `$1`'s unread notifications read: those with an id in `$2` (a bigint array) when
+ * `onlyIds`, else all. Answers how many changed and how many were unread before; the count sees
+ * the snapshot from before the UPDATE, so the unread left is the difference. Adds an outbox row
+ * in the same statement: the delivery leader recounts once it commits and tells every socket.
+ */
+export function markReadSql(onlyIds: boolean): string {
+  return `WITH updated AS (
+         UPDATE notificaciones SET leida = true
+         WHERE usuario_id = $1 AND NOT leida ${onlyIds ? 'AND id = ANY($2::bigint[])' : ''}
+         RETURNING 1
+       ), ${OUTBOX_RECOUNT_OF_USER}
+       SELECT (SELECT count(*) FROM updated)::int AS updated,
+              (SELECT count(*) FROM notificaciones WHERE usuario_id = $1 AND NOT leida)::int AS unread`;
+}
+
+/** Unread counts (handshakes, lists) in flight at once, and users per counting query. */
+const COUNTS_IN_FLIGHT = 2;
+const COUNTS_PER_QUERY = 500;
+
+/** A listed notification, with `fecha` to the microsecond (`position`) for the cursor. */
+export interface ListedNotificacion {
+  notificacion: Notificacion;
+  position: string;
+}
+
+interface ListRow {
+  id: string;
+  mensaje: string;
+  leida: boolean;
+  fecha: Date;
+  position: string;
+}
+
+/** The statements of one user's inbox: what it lists, counts and marks read. */
+@Injectable()
+export class InboxRepository {
+  /**
+   * Every socket handshake and every list counts its user's unread: concurrent counts share a
+   * query, and concurrent counts of one user share their row in it, so a user with a large
+   * backlog listing in a loop costs one count at a time, not one per request.
+   */
+  private readonly unreadCounts = new Coalescer<number, number>(
+    (userIds) => this.countUnreadOf(userIds),
+    {
+      maxInFlight: COUNTS_IN_FLIGHT,
+      maxBatch: COUNTS_PER_QUERY,
+      keyOf: (userId) => userId,
+      timeoutMs: QUERY_BOUND_MS,
+    },
+  );
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Up to `limit` of the user's notifications, newest first, older than `after` when given. */
+  async list(
+    userId: number,
+    limit: number,
+    unread: boolean,
+    after?: ListPosition,
+  ): Promise<ListedNotificacion[]> {
+    const params: unknown[] = [userId, limit];
+    if (after) params.push(after.fecha, after.id);
+    const shape = { unread, after: after !== undefined };
+    const rows = await runPrepared<ListRow>(
+      this.dataSource,
+      listStatementName(shape),
+      listSql(shape),
+      params,
+    );
+    return rows.map((row) => ({
+      notificacion: Object.assign(new Notificacion(), {
+        id: Number(row.id),
+        usuarioId: userId,
+        mensaje: row.mensaje,
+        leida: row.leida,
+        fecha: row.fecha,
+      }),
+      position: row.position,
+    }));
+  }
+
+  /** How many of the user's notifications are unread (coalesced with concurrent counts). */
+  countUnread(userId: number): Promise<number> {
+    return this.unreadCounts.run(userId);
+  }
+
+  /**
+   * Marks the user's unread notifications with these ids read (all of them when `ids` is
+   * empty), queueing a recount for the delivery leader; answers how many changed and how
+   * many were unread before.
+   */
+  async markRead(userId: number, ids: number[]): Promise<{ updated: number; unread: number }> {
+    const onlyIds = ids.length > 0;
+    const [row] = await runPrepared<{ updated: number; unread: number }>(
+      this.dataSource,
+      onlyIds ? 'notificaciones.mark-read-ids' : 'notificaciones.mark-read-all',
+      markReadSql(onlyIds),
+      onlyIds ? [userId, ids] : [userId],
+    );
+    return row;
+  }
+
+  /** The unread count of each of these users, in the same order: one query for many callers. */
+  private async countUnreadOf(userIds: number[]): Promise<number[]> {
+    const rows = await runPrepared<{ count: number }>(
+      this.dataSource,
+      'notificaciones.count-unread',
+      COUNT_UNREAD_SQL,
+      [userIds],
+    );
+    return rows.map((row) => row.count);
+  }
+}
