@@ -8,6 +8,7 @@ import { AppConfig, ConfigError, loadConfig } from './config/configuration';
 import { dataSourceOptions, EMBEDDED_DATABASE, runMigrations } from './database/data-source';
 import { progressBar, seed } from './demo/seed';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { importDjangoDump } from './import/django-import';
 import { NotificationsService } from './notifications/notifications.service';
 import { UsersService } from './users/users.service';
 
@@ -18,6 +19,8 @@ const USAGE = `usage: npm run -s cli -- <command>
   purge [--days N]                   delete notifications older than N days, N >= 1 (default
                                      RETENTION_DAYS; when that is 0, purging is off)
   migrate                            apply pending migrations
+  import:django <dumpdata.json>      users and notifications from the Django app's
+                                     dumpdata, ids kept; re-running changes nothing
   seed [--users 50] [--notifications 5000] [--days 14]
                                      demo users (demo-gerente is staff) and realistic notifications`;
 
@@ -164,6 +167,18 @@ async function main(argv: string[]): Promise<string> {
     }
     case 'migrate':
       return JSON.stringify({ applied: await migrate(config) });
+    case 'import:django': {
+      if (rest.length !== 1) throw new UsageError('import:django takes one dumpdata file');
+      return withContext(async (app) =>
+        JSON.stringify(
+          await importDjangoDump(
+            app.get(DataSource),
+            rest[0],
+            progressBar(process.stderr, 'import'),
+          ),
+        ),
+      );
+    }
     default:
       throw new UsageError(
         command === undefined ? 'no command given' : `unknown command "${command}"`,
