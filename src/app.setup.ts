@@ -17,6 +17,7 @@ import { MetricsService } from './metrics/metrics.service';
 import { MARK_READ_BODY_LIMIT } from './notifications/dto/mark-read.dto';
 import { SEND_BODY_LIMIT } from './notifications/dto/send.dto';
 import { RedisService } from './redis/redis.service';
+import { PUT_USER_BODY_LIMIT } from './users/dto/put-user.dto';
 import { SocketIoAdapter } from './redis/socket-io.adapter';
 
 /**
@@ -26,6 +27,7 @@ import { SocketIoAdapter } from './redis/socket-io.adapter';
 export const BODY_LIMITS: readonly RouteBodyLimit[] = [
   { method: 'POST', path: '/notifications/api/mark-read', bytes: MARK_READ_BODY_LIMIT },
   { method: 'POST', path: '/notifications/api/send', bytes: SEND_BODY_LIMIT },
+  { method: 'PUT', path: '/notifications/api/users/{id}', bytes: PUT_USER_BODY_LIMIT },
 ];
 
 /** Any other path: the demo's `{"user_id": n}` fits, and nothing else takes a body. */

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { runPrepared } from '../database/prepared';
 import { UsersService } from '../users/users.service';
+import { roomOf } from './notifications.publisher';
 
 /** How often the open sockets' users are checked: the contract allows 5 s to disconnect. */
 export const SWEEP_INTERVAL_MS = 2_000;
@@ -22,7 +23,8 @@ function userOf(socket: Socket): AuthenticatedUser | undefined {
  * instance about such a write, so each one checks, every couple of seconds, which users with
  * sockets on it are no longer active (one query per batch of ids) and disconnects those sockets.
  * Between two checks, an event from such a socket is refused at once: every client event looks
- * its user up first, as every HTTP request does.
+ * its user up first, as every HTTP request does. A deactivation made through this service's own
+ * API does not wait for a check: see `disconnectUser`.
  */
 @Injectable()
 export class DeactivationWatcher implements OnModuleDestroy {
@@ -43,6 +45,15 @@ export class DeactivationWatcher implements OnModuleDestroy {
     this.server = server;
     server.on('connection', (socket: Socket) => socket.use(this.refuseInactive(socket)));
     this.schedule();
+  }
+
+  /**
+   * Disconnects the user's sockets now: on every instance when the Redis adapter joins them
+   * (it carries the request), on this one otherwise (the others' checks then find them).
+   */
+  disconnectUser(userId: number): void {
+    this.server?.in(roomOf(userId)).disconnectSockets(true);
+    this.logger.log(`Disconnected the sockets of user ${userId}: deactivated`);
   }
 
   /** Stops the checks before the database pool closes, waiting for one in flight. */

@@ -54,6 +54,47 @@ export class UsersService {
   }
 
   /**
+   * Creates or updates the user with this id (the host system's id), and answers it with
+   * whether it was created; 409 when another user has the username. The id sequence moves past
+   * it, so users created here later never take an id the host gave.
+   */
+  async put(
+    id: number,
+    fields: { username: string; isStaff: boolean; isActive: boolean },
+  ): Promise<{ user: User; created: boolean }> {
+    let rows: Array<{ created: boolean }>;
+    try {
+      rows = await this.users.query<Array<{ created: boolean }>>(
+        `INSERT INTO users (id, username, is_staff, is_active) OVERRIDING SYSTEM VALUE
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE
+           SET username = excluded.username, is_staff = excluded.is_staff,
+               is_active = excluded.is_active
+         RETURNING xmax = 0 AS created`,
+        [id, fields.username, fields.isStaff, fields.isActive],
+      );
+    } catch (error) {
+      if (
+        error instanceof QueryFailedError &&
+        (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
+      ) {
+        throw new ConflictException(`the username "${fields.username}" belongs to another user`);
+      }
+      throw error;
+    }
+    const created = rows[0].created;
+    if (created) {
+      await this.users.query(
+        `SELECT setval(seq, $1)
+         FROM (SELECT pg_get_serial_sequence('users', 'id')::regclass AS seq) s
+         WHERE $1 > coalesce(pg_sequence_last_value(seq), 0)`,
+        [id],
+      );
+    }
+    return { user: Object.assign(new User(), { id, ...fields }), created };
+  }
+
+  /**
    * Creates those of these users that do not exist yet (existing ones are left as they are) and
    * returns them all, in the order given, with how many were new.
    */
