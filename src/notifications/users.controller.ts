@@ -4,7 +4,6 @@ import {
   Controller,
   HttpStatus,
   Param,
-  PipeTransform,
   Put,
   Res,
   UseGuards,
@@ -26,15 +25,16 @@ import { PutUserDto, UserResponseDto } from '../users/dto/put-user.dto';
 import { UsersService } from '../users/users.service';
 import { DeactivationWatcher } from './deactivation.watcher';
 
-/** A user id in a path: plain decimal digits, within the users table's `integer`. */
-class UserIdPipe implements PipeTransform<string, number> {
-  transform(value: string): number {
-    const id = /^\d{1,10}$/.test(value) ? Number(value) : 0;
-    if (id < 1 || id > 2_147_483_647) {
-      throw new BadRequestException('id must be a user id (1..2147483647, decimal digits)');
-    }
-    return id;
+/**
+ * A user id in a path: plain decimal digits, within the users table's `integer`. Read from the
+ * path as a string: a `number` parameter would be converted first (`1e3` taken for 1000).
+ */
+function userId(value: string): number {
+  const id = /^\d{1,10}$/.test(value) ? Number(value) : 0;
+  if (id < 1 || id > 2_147_483_647) {
+    throw new BadRequestException('id must be a user id (1..2147483647, decimal digits)');
   }
+  return id;
 }
 
 /** How the host system keeps its users in step with this service (ids are the host's). */
@@ -62,11 +62,11 @@ export class UsersController {
   @ApiOkResponse({ type: UserResponseDto, description: 'Updated' })
   @ApiCreatedResponse({ type: UserResponseDto, description: 'Created' })
   async put(
-    @Param('id', new UserIdPipe()) id: number,
+    @Param('id') path: string,
     @Body() body: PutUserDto,
     @Res({ passthrough: true }) response: Response,
   ): Promise<UserResponseDto> {
-    const { user, created } = await this.users.put(id, {
+    const { user, created } = await this.users.put(userId(path), {
       username: body.username,
       isStaff: body.is_staff,
       isActive: body.is_active,
