@@ -58,7 +58,19 @@ export class UsersController {
       'the username.',
   })
   @ApiParam({ name: 'id', example: 12, description: 'The user’s id in the host system' })
-  @ApiBody({ type: PutUserDto })
+  @ApiBody({
+    type: PutUserDto,
+    examples: {
+      active: {
+        summary: 'An active user',
+        value: { username: 'cocina', is_staff: false, is_active: true },
+      },
+      deactivated: {
+        summary: 'Deactivated: refused at once',
+        value: { username: 'antiguo-camarero', is_staff: false, is_active: false },
+      },
+    },
+  })
   @ApiOkResponse({ type: UserResponseDto, description: 'Updated' })
   @ApiCreatedResponse({ type: UserResponseDto, description: 'Created' })
   async put(
