@@ -19,6 +19,7 @@ import { MARK_READ_BODY_LIMIT } from './notifications/dto/mark-read.dto';
 import { SEND_BODY_LIMIT } from './notifications/dto/send.dto';
 import { SocketIoAdapter } from './websocket/socket-io.adapter';
 import { SOCKET_PATH } from './websocket/socket-path';
+import { PUT_USER_BODY_LIMIT } from './users/dto/put-user.dto';
 
 /**
  * Each route's JSON body limit, sized to its largest valid body (the contract caps them all at
@@ -28,6 +29,7 @@ export const BODY_LIMITS: readonly RouteBodyLimit[] = [
   { method: 'POST', path: '/notifications/api/mark-read', bytes: MARK_READ_BODY_LIMIT },
   { method: 'POST', path: '/notifications/api/send', bytes: SEND_BODY_LIMIT },
   { method: 'POST', path: '/demo/token', bytes: DEMO_TOKEN_BODY_LIMIT },
+  { method: 'PUT', path: '/notifications/api/users/{id}', bytes: PUT_USER_BODY_LIMIT },
 ];
 
 /** Any other path: none takes a body. */

@@ -45,6 +45,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     summary: ['apply pending migrations'],
     run: async (input) => (await import('./migrate.command.js')).migrate(input),
   },
+  'import:django': {
+    synopsis: '<dumpdata.json>',
+    summary: [
+      "users and notifications from the Django app's dumpdata,",
+      'ids kept; re-running changes nothing',
+    ],
+    run: async (input) => (await import('./import.command.js')).importDjango(input),
+  },
   seed: {
     synopsis: '[--users 50] [--notifications 5000] [--days 14]',
     summary: ['demo users (demo-gerente is staff) and realistic notifications'],

@@ -9,7 +9,7 @@ import {
 import type { Server, Socket } from 'socket.io';
 import { UsersService } from '../users/users.service';
 import { SOCKET_SERVER } from '../websocket/socket-server';
-import { HandshakeStep, socketUser } from '../websocket/socket-user';
+import { HandshakeStep, roomOf, socketUser } from '../websocket/socket-user';
 
 /** How often the open sockets' users are checked: the contract allows 5 s to disconnect. */
 export const SWEEP_INTERVAL_MS = 2_000;
@@ -22,7 +22,8 @@ const IDS_PER_QUERY = 1_000;
  * instance about such a write, so each one checks, every couple of seconds, which users with
  * sockets on it are no longer active (one query per batch of ids) and disconnects those sockets.
  * Between two checks, an event from such a socket is refused at once: every client event looks
- * its user up first, as every HTTP request does.
+ * its user up first, as every HTTP request does. A deactivation made through this service's own
+ * API does not wait for a check: see `disconnectUser`.
  */
 @Injectable()
 export class DeactivationWatcher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -50,6 +51,15 @@ export class DeactivationWatcher implements OnApplicationBootstrap, OnModuleDest
     socket.use(this.refuseInactive(socket));
     next();
   };
+
+  /**
+   * Disconnects the user's sockets now: on every instance when the Redis adapter joins them
+   * (it carries the request), on this one otherwise (the others' checks then find them).
+   */
+  disconnectUser(userId: number): void {
+    this.server?.in(roomOf(userId)).disconnectSockets(true);
+    this.logger.log(`Disconnected the sockets of user ${userId}: deactivated`);
+  }
 
   /** Stops the checks before the database pool closes, waiting for one in flight. */
   async onModuleDestroy(): Promise<void> {

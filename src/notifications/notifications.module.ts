@@ -19,11 +19,12 @@ import { NotificationsPublisher } from './notifications.publisher';
 import { NotificationsRepository } from './notifications.repository';
 import { NotificationsService } from './notifications.service';
 import { RetentionJob } from './retention.job';
+import { UsersController } from './users.controller';
 
 /** The notifications domain: storage, the REST routes, the Socket.IO gateway and retention. */
 @Module({
   imports: [AuthModule, MetricsModule, LimitsModule],
-  controllers: [NotificationsController],
+  controllers: [NotificationsController, UsersController],
   providers: [
     NotificationsService,
     NotificationsRepository,

@@ -89,6 +89,40 @@ export class UsersRepository {
   }
 
   /**
+   * Creates or updates the user with this id (the host's id); true when it was created. A
+   * username another user has fails with a unique violation.
+   */
+  async upsert(
+    id: number,
+    fields: { username: string; isStaff: boolean; isActive: boolean },
+  ): Promise<boolean> {
+    const [row] = await runPrepared<{ created: boolean }>(
+      this.dataSource,
+      'users.upsert',
+      `INSERT INTO users (id, username, is_staff, is_active) OVERRIDING SYSTEM VALUE
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE
+         SET username = excluded.username, is_staff = excluded.is_staff,
+             is_active = excluded.is_active
+       RETURNING xmax = 0 AS created`,
+      [id, fields.username, fields.isStaff, fields.isActive],
+    );
+    return row.created;
+  }
+
+  /** Moves the id sequence past `id` (never back), so ids handed out later never take it. */
+  async moveIdsPast(id: number): Promise<void> {
+    await runPrepared(
+      this.dataSource,
+      'users.move-ids-past',
+      `SELECT setval(seq, $1)
+       FROM (SELECT pg_get_serial_sequence('users', 'id')::regclass AS seq) s
+       WHERE $1 > coalesce(pg_sequence_last_value(seq), 0)`,
+      [id],
+    );
+  }
+
+  /**
    * Inserts those of these users that do not exist yet (existing ones are left as they are);
    * answers them all, in the order given, with how many were new.
    */

@@ -34,6 +34,28 @@ export class UsersService {
   }
 
   /**
+   * Creates or updates the user with this id (the host system's id), and answers it with
+   * whether it was created; 409 when another user has the username. The id sequence moves past
+   * it, so users created here later never take an id the host gave.
+   */
+  async put(
+    id: number,
+    fields: { username: string; isStaff: boolean; isActive: boolean },
+  ): Promise<{ user: User; created: boolean }> {
+    let created: boolean;
+    try {
+      created = await this.users.upsert(id, fields);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictException(`the username "${fields.username}" belongs to another user`);
+      }
+      throw error;
+    }
+    if (created) await this.users.moveIdsPast(id);
+    return { user: Object.assign(new User(), { id, ...fields }), created };
+  }
+
+  /**
    * Creates those of these users that do not exist yet (existing ones are left as they are) and
    * returns them all, in the order given, with how many were new.
    */
