@@ -38,3 +38,39 @@ describe('parseConfig: abuse limits and HOST', () => {
     expect(errorOf({ HOST: value })).toMatch(/^HOST must be a host name or an IP address/);
   });
 });
+
+describe('parseConfig: TRUST_PROXY', () => {
+  it.each([undefined, '', 'false', '0'])('trusts no proxy for %p', (value) => {
+    expect(parseConfig({ TRUST_PROXY: value }).trustProxy).toBe(false);
+  });
+
+  it('takes a hop count', () => {
+    expect(parseConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  });
+
+  it('takes addresses, CIDRs and the range names Express knows, comma-separated', () => {
+    expect(
+      parseConfig({ TRUST_PROXY: '10.0.0.0/8, 172.16.0.7,fd00::/8 ,::1,loopback,uniquelocal' })
+        .trustProxy,
+    ).toEqual(['10.0.0.0/8', '172.16.0.7', 'fd00::/8', '::1', 'loopback', 'uniquelocal']);
+  });
+
+  it('refuses true, which would believe any client', () => {
+    expect(errorOf({ TRUST_PROXY: 'true' })).toMatch(
+      /^TRUST_PROXY must be .*true would believe any client's X-Forwarded-For$/,
+    );
+  });
+
+  it.each([
+    'nginx',
+    '10.0.0.0/33',
+    '::/129',
+    '10.0.0.1/8/1',
+    '10.0.0.0/',
+    '1.2.3',
+    '10.0.0.1,',
+    '101',
+  ])('refuses %p naming the key', (value) => {
+    expect(errorOf({ TRUST_PROXY: value })).toMatch(/^TRUST_PROXY must be/);
+  });
+});
