@@ -10,8 +10,7 @@ import { bearer, signToken } from './support/tokens';
 import { healthUnderFlood } from './support/flood';
 import { ServiceProcess } from './support/service-process';
 import { waitFor } from './support/wait';
-
-const SOCKET_PATH = '/ws/notificaciones/';
+import { SOCKET_PATH } from '../src/websocket/socket-path';
 
 /** The `connect_error` message of a handshake that must be refused; fails if it connects. */
 async function refusal(

@@ -1,6 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import type { Pool, QueryConfig } from 'pg';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import type { QueryConfig } from 'pg';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { UsersService } from '../src/users/users.service';
 import { performance } from 'node:perf_hooks';
@@ -8,6 +7,7 @@ import { startApp, TestApp } from './support/app';
 import { createUser, insertNotifications } from './support/fixtures';
 import { closeSockets, openSocket } from './support/socket-client';
 import { signToken } from './support/tokens';
+import { pgPoolOf } from '../src/database/pg-pool';
 
 // Concurrent single notifications share INSERTs; each caller must still get exactly its own
 // outcome: its row, or a 400 when its user is unknown or inactive, never someone else's.
@@ -125,7 +125,7 @@ describe('concurrent lookups and counts', () => {
 
   /** Runs `burst` and counts the statements named `name` it sent to the pool. */
   async function statementsDuring<T>(name: string, burst: () => Promise<T>) {
-    const pool = (app.dataSource.driver as PostgresDriver).master as Pool;
+    const pool = pgPoolOf(app.dataSource)!;
     const spy = jest.spyOn(pool, 'query');
     try {
       const result = await burst();
@@ -195,7 +195,7 @@ describe('concurrent lookups and counts', () => {
     await app.dataSource.query('VACUUM ANALYZE notificaciones');
     const token = signToken(big);
     const countsUnread = (text: string) => /count\(\*\)/.test(text) && /NOT leida/.test(text);
-    const pool = (app.dataSource.driver as PostgresDriver).master as Pool;
+    const pool = pgPoolOf(app.dataSource)!;
     const spy = jest.spyOn(pool, 'query');
     try {
       const lists = Array.from({ length: 300 }, async () => {

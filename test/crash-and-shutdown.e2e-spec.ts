@@ -14,6 +14,7 @@ import { ServiceProcess } from './support/service-process';
 import { databaseUrlThrough, TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
 import { redisAvailable, useRedis } from './support/redis-server';
+import { SOCKET_PATH } from '../src/websocket/socket-path';
 
 /** True while the process runs (an exited one waiting to be reaped does not count). */
 function isAlive(pid: number): boolean {
@@ -136,7 +137,7 @@ describe('crashes and shutdowns of a service process', () => {
         const disconnects: string[] = [];
         let lastSeen = 0;
         client = io(`http://127.0.0.1:${balancer.port}`, {
-          path: '/ws/notificaciones/',
+          path: SOCKET_PATH,
           auth: (callback) => callback({ token: signToken(user), since: lastSeen }),
           transports: ['websocket'],
           reconnectionDelay: 100,

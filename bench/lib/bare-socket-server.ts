@@ -4,6 +4,7 @@
 // service does. POST /emit {"usuarios":[…],"mensaje":"…"} emits one notificacion_mensaje per user.
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
+import { SOCKET_PATH } from '../../src/websocket/socket-path';
 
 let next = 1;
 
@@ -37,7 +38,7 @@ const http = createServer((req, res) => {
   });
 });
 
-const io = new Server(http, { path: '/ws/notificaciones/' });
+const io = new Server(http, { path: SOCKET_PATH });
 
 io.use((socket, next) => {
   const token = (socket.handshake.auth as { token?: string }).token ?? '';

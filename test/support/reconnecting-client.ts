@@ -2,6 +2,7 @@ import { io } from 'socket.io-client';
 import type { NotificacionMensajeEvent } from '../../src/notifications/events';
 import { ClientSocket } from './socket-client';
 import { waitFor } from './wait';
+import { SOCKET_PATH } from '../../src/websocket/socket-path';
 
 /**
  * A client as a browser runs it: socket.io reconnects it by itself, and each attempt presents
@@ -17,7 +18,7 @@ export class ReconnectingClient {
   constructor(url: string, token: string, since = 0) {
     this.lastSeen = since;
     this.socket = io(url, {
-      path: '/ws/notificaciones/',
+      path: SOCKET_PATH,
       auth: (callback) => callback({ token, since: this.lastSeen }),
       transports: ['websocket'],
       reconnectionDelay: 100,

@@ -4,6 +4,7 @@ import type {
   NotificacionMensajeEvent,
   ServerToClientEvents,
 } from '../../src/notifications/events';
+import { SOCKET_PATH } from '../../src/websocket/socket-path';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -30,7 +31,7 @@ export function connectSocket(
   } = {},
 ): Promise<ClientSocket> {
   const socket: ClientSocket = io(url, {
-    path: '/ws/notificaciones/',
+    path: SOCKET_PATH,
     auth,
     query: options.query,
     transports: ['websocket'],
