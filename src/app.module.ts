@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { resolveJwtSecret } from './auth/jwt-secret';
 import { HttpDrain } from './common/http-drain';
 import { AppConfigModule } from './config/config.module';
 import { AppConfig } from './config/configuration';
@@ -27,7 +26,7 @@ export class AppModule {
         DatabaseModule,
         NotificationsModule.forRootAsync({
           // The development key is read (or generated) when the app is built, not before.
-          useFactory: () => notificationsOptionsFrom(config, resolveJwtSecret(config)),
+          useFactory: () => notificationsOptionsFrom(config),
         }),
         HealthModule,
         MetricsModule,

@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
-import { resolveJwtSecret } from '../auth/jwt-secret';
 import { AppConfigModule } from '../config/config.module';
 import { AppConfig } from '../config/configuration';
 import { DatabaseModule } from '../database/database.module';
@@ -22,7 +21,7 @@ export class CliUsersModule {
         DatabaseModule,
         // Token signing reads the key from the domain's options.
         NotificationsOptionsModule.register({
-          useFactory: () => notificationsOptionsFrom(config, resolveJwtSecret(config)),
+          useFactory: () => notificationsOptionsFrom(config),
         }),
         AuthModule,
       ],

@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { resolveJwtSecret } from '../auth/jwt-secret';
 import { AppConfigModule } from '../config/config.module';
 import { AppConfig } from '../config/configuration';
 import { DatabaseModule } from '../database/database.module';
@@ -22,7 +21,7 @@ export class CliModule {
         NotificationsModule.forRootAsync({
           http: false,
           sockets: false,
-          useFactory: () => notificationsOptionsFrom(config, resolveJwtSecret(config)),
+          useFactory: () => notificationsOptionsFrom(config),
         }),
       ],
     };

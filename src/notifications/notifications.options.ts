@@ -1,3 +1,4 @@
+import { resolveJwtSecret } from '../auth/jwt-secret';
 import type { AppConfig } from '../config/configuration';
 
 /**
@@ -85,13 +86,13 @@ export function resolveNotificationsOptions(
   return resolved;
 }
 
-/** The standalone service's options: its parsed environment, and the key it resolved. */
-export function notificationsOptionsFrom(
-  config: AppConfig,
-  jwtSecret: string,
-): NotificationsOptions {
+/**
+ * The standalone service's (and its CLI's) options: its parsed environment, and the key
+ * `JWT_SECRET` names or development keeps under the data folder (read, or made, on this call).
+ */
+export function notificationsOptionsFrom(config: AppConfig): NotificationsOptions {
   return {
-    jwtSecret,
+    jwtSecret: resolveJwtSecret(config),
     redisUrl: config.redisUrl,
     corsOrigins: config.corsOrigins,
     retentionDays: config.retentionDays,
