@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
 import { HttpDrain } from './common/http-drain';
 import { AppConfigModule } from './config/config.module';
 import { AppConfig } from './config/configuration';
@@ -9,10 +8,13 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
-import { RedisModule } from './redis/redis.module';
-import { WebSocketModule } from './websocket/websocket.module';
+import { notificationsOptionsFrom } from './notifications/notifications.options';
 
-/** The service, for a configuration parsed once by the caller (`loadConfig()`, or a test's). */
+/**
+ * The service, for a configuration parsed once by the caller (`loadConfig()`, or a test's): a
+ * host of NotificationsModule like any other, with its own database connection, logs, health,
+ * metrics and demo around it.
+ */
 @Module({})
 export class AppModule {
   static register(config: AppConfig): DynamicModule {
@@ -22,10 +24,10 @@ export class AppModule {
         AppConfigModule.forRoot(config),
         LoggingModule,
         DatabaseModule,
-        RedisModule,
-        WebSocketModule,
-        ScheduleModule.forRoot(),
-        NotificationsModule,
+        NotificationsModule.forRootAsync({
+          // The development key is read (or generated) when the app is built, not before.
+          useFactory: () => notificationsOptionsFrom(config),
+        }),
         HealthModule,
         MetricsModule,
         // Mounted only where the configuration allows it: elsewhere its routes do not exist.

@@ -3,6 +3,8 @@ import { AuthModule } from '../auth/auth.module';
 import { AppConfigModule } from '../config/config.module';
 import { AppConfig } from '../config/configuration';
 import { DatabaseModule } from '../database/database.module';
+import { NotificationsOptionsModule } from '../notifications/notifications-options.module';
+import { notificationsOptionsFrom } from '../notifications/notifications.options';
 
 /**
  * What the user commands (`user:create`, `token`) need: users and token signing. Smaller than
@@ -14,7 +16,15 @@ export class CliUsersModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: CliUsersModule,
-      imports: [AppConfigModule.forRoot(config), DatabaseModule, AuthModule],
+      imports: [
+        AppConfigModule.forRoot(config),
+        DatabaseModule,
+        // Token signing reads the key from the domain's options.
+        NotificationsOptionsModule.register({
+          useFactory: () => notificationsOptionsFrom(config),
+        }),
+        AuthModule,
+      ],
     };
   }
 }

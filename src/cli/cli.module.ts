@@ -1,10 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module';
 import { AppConfigModule } from '../config/config.module';
 import { AppConfig } from '../config/configuration';
 import { DatabaseModule } from '../database/database.module';
 import { NotificationsModule } from '../notifications/notifications.module';
-import { RedisModule } from '../redis/redis.module';
+import { notificationsOptionsFrom } from '../notifications/notifications.options';
 
 /**
  * What the notification commands need: the app's services without HTTP, sockets or schedules.
@@ -18,9 +17,12 @@ export class CliModule {
       imports: [
         AppConfigModule.forRoot(config),
         DatabaseModule,
-        RedisModule,
-        AuthModule,
-        NotificationsModule,
+        // No routes, no sockets: it stores and rings the delivery leader; a server pushes.
+        NotificationsModule.forRootAsync({
+          http: false,
+          sockets: false,
+          useFactory: () => notificationsOptionsFrom(config),
+        }),
       ],
     };
   }

@@ -112,6 +112,9 @@ export class StrictValidationPipe extends ValidationPipe {
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const { metatype, type } = metadata;
+    // Validated already: the standalone service binds this pipe app-wide, and NotificationsModule's
+    // controllers bind it again for host apps that bind none.
+    if (typeof metatype === 'function' && value instanceof metatype) return value;
     if (
       (type === 'body' || type === 'query') &&
       metatype !== undefined &&

@@ -1,9 +1,6 @@
 import { DataSource, DataSourceOptions, MigrationExecutor } from 'typeorm';
-import { InitialSchema1764115200000 } from '../../migrations/1764115200000-initial-schema';
-import { DeliveryOutbox1764979200000 } from '../../migrations/1764979200000-delivery-outbox';
 import { MIGRATION_LOCK, withAdvisoryLock } from './advisory-lock';
-import { Notificacion } from '../notifications/notificacion.entity';
-import { User } from '../users/user.entity';
+import { NOTIFICATIONS_ENTITIES, NOTIFICATIONS_MIGRATIONS } from './schema';
 import {
   BoundedClient,
   BoundedClientConfig,
@@ -22,9 +19,8 @@ export function dataSourceOptions(url: string): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: [User, Notificacion],
-    // Listed, not globbed, so the same list works from compiled JS and from TS under jest.
-    migrations: [InitialSchema1764115200000, DeliveryOutbox1764979200000],
+    entities: NOTIFICATIONS_ENTITIES,
+    migrations: NOTIFICATIONS_MIGRATIONS,
     synchronize: false,
     migrationsRun: false,
     applicationName: 'notificaciones',

@@ -1,16 +1,17 @@
 import { Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AuthModule } from '../auth/auth.module';
-import { AppConfig } from '../config/configuration';
+import {
+  NOTIFICATIONS_OPTIONS,
+  type ResolvedNotificationsOptions,
+} from '../notifications/notifications.options';
 import { RetryAfterInterceptor } from './retry-after.interceptor';
 import { SlidingWindowStorage } from './sliding-window-storage';
 import { SocketLimits } from './socket-limits';
 import { UserThrottlerGuard } from './user-throttler.guard';
 
 /**
- * Abuse limits: HTTP requests per user (`HTTP_RATE_LIMIT_PER_MINUTE`, a global guard), the
+ * Abuse limits: HTTP requests per user (`HTTP_RATE_LIMIT_PER_MINUTE`, an app-wide guard), the
  * socket limits the handshake applies, and `Retry-After` on work refused for load. Counts live in
  * each instance's memory: with N instances behind a balancer a client can get up to N times the
  * limit, which is fine for its purpose (stopping a runaway client), and needs no shared store.
@@ -19,9 +20,9 @@ import { UserThrottlerGuard } from './user-throttler.guard';
   imports: [
     AuthModule,
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) => {
-        const limit = config.get('httpRateLimitPerMinute', { infer: true });
+      inject: [NOTIFICATIONS_OPTIONS],
+      useFactory: (options: ResolvedNotificationsOptions) => {
+        const limit = options.httpRateLimitPerMinute;
         return {
           throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(limit, 1) }],
           skipIf: () => limit === 0,
@@ -33,11 +34,9 @@ import { UserThrottlerGuard } from './user-throttler.guard';
       },
     }),
   ],
-  providers: [
-    { provide: APP_GUARD, useClass: UserThrottlerGuard },
-    { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
-    SocketLimits,
-  ],
-  exports: [SocketLimits],
+  // The guard and the interceptor are bound app-wide (APP_GUARD, APP_INTERCEPTOR) by
+  // NotificationsModule when it mounts its routes.
+  providers: [UserThrottlerGuard, RetryAfterInterceptor, SocketLimits],
+  exports: [UserThrottlerGuard, RetryAfterInterceptor, SocketLimits],
 })
 export class LimitsModule {}

@@ -1,10 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Socket } from 'socket.io';
 import { handshakeToken } from '../auth/handshake-token';
 import { TokenVerifier } from '../auth/token-verifier';
-import { AppConfig } from '../config/configuration';
+import {
+  NOTIFICATIONS_OPTIONS,
+  type ResolvedNotificationsOptions,
+} from '../notifications/notifications.options';
 import { HandshakeStep, roomOf, socketUser } from '../websocket/socket-user';
 
 const WINDOW_MS = 60_000;
@@ -53,13 +55,13 @@ export class SocketLimits {
   private readonly requestsPerMinute: number;
 
   constructor(
-    config: ConfigService<AppConfig, true>,
+    @Inject(NOTIFICATIONS_OPTIONS) options: ResolvedNotificationsOptions,
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
     private readonly verifier: TokenVerifier,
   ) {
-    this.maxSockets = config.get('maxSocketsPerUser', { infer: true });
-    this.eventsPerMinute = config.get('socketRateLimitPerMinute', { infer: true });
-    this.requestsPerMinute = config.get('httpRateLimitPerMinute', { infer: true });
+    this.maxSockets = options.maxSocketsPerUser;
+    this.eventsPerMinute = options.socketRateLimitPerMinute;
+    this.requestsPerMinute = options.httpRateLimitPerMinute;
   }
 
   /**

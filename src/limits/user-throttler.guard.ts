@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
@@ -10,9 +10,15 @@ import {
 import type { Request } from 'express';
 import { bearerToken } from '../auth/bearer-token';
 import { TokenVerifier } from '../auth/token-verifier';
+import {
+  NOTIFICATIONS_OPTIONS,
+  type ResolvedNotificationsOptions,
+} from '../notifications/notifications.options';
 
 // Load balancer probes and metric scrapes come every few seconds from one address: not abuse.
 const UNLIMITED_PATHS = /^\/(health|metrics)\/?$/;
+/** This module's routes: inside a host app, the only ones the limit counts (see the options). */
+const NOTIFICATION_ROUTES = /^\/notifications\//i;
 
 /**
  * The HTTP rate limit, per user: keyed by the id in a validly signed bearer token, or by the
@@ -27,6 +33,7 @@ export class UserThrottlerGuard extends ThrottlerGuard {
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
     private readonly verifier: TokenVerifier,
+    @Inject(NOTIFICATIONS_OPTIONS) private readonly settings: ResolvedNotificationsOptions,
   ) {
     super(options, storage, reflector);
   }
@@ -35,7 +42,9 @@ export class UserThrottlerGuard extends ThrottlerGuard {
     // Global guards run on gateway events too; sockets have limits of their own (SocketLimits).
     if (context.getType() !== 'http') return Promise.resolve(true);
     const request = context.switchToHttp().getRequest<Request>();
-    return Promise.resolve(UNLIMITED_PATHS.test(request.path));
+    const ours =
+      this.settings.httpRateLimitScope === 'every-route' || NOTIFICATION_ROUTES.test(request.path);
+    return Promise.resolve(!ours || UNLIMITED_PATHS.test(request.path));
   }
 
   protected override getTracker(request: Request): Promise<string> {

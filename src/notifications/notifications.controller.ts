@@ -7,6 +7,7 @@ import {
   Post,
   Query,
   UseGuards,
+  UsePipes,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -21,6 +22,7 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { StaffGuard } from '../auth/staff.guard';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator';
+import { StrictValidationPipe } from '../common/strict-validation.pipe';
 import { ListResponseDto } from './dto/list-response.dto';
 import { ListQueryDto } from './dto/list-query.dto';
 import { MarkReadDto, MarkReadResponseDto } from './dto/mark-read.dto';
@@ -32,6 +34,8 @@ import { NotificationsService } from './notifications.service';
 @ApiErrorResponses(400, 401, 429, 503)
 @Controller('notifications/api')
 @UseGuards(JwtAuthGuard)
+// Its own validation too: a host app may bind no pipe (or a laxer one) app-wide.
+@UsePipes(StrictValidationPipe)
 export class NotificationsController {
   constructor(private readonly notifications: NotificationsService) {}
 

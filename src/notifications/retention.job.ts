@@ -1,10 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../config/configuration';
 import { PURGE_LOCK, withAdvisoryLock } from '../database/advisory-lock';
+import { NOTIFICATIONS_OPTIONS, type ResolvedNotificationsOptions } from './notifications.options';
 import { NotificationsService } from './notifications.service';
 
 /** The daily purge of old notifications (`RETENTION_DAYS`), run by one instance at a time. */
@@ -13,7 +12,7 @@ export class RetentionJob {
   private readonly logger = new Logger(RetentionJob.name);
 
   constructor(
-    private readonly config: ConfigService<AppConfig, true>,
+    @Inject(NOTIFICATIONS_OPTIONS) private readonly options: ResolvedNotificationsOptions,
     private readonly notifications: NotificationsService,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
@@ -21,7 +20,7 @@ export class RetentionJob {
   /** Purges, unless purging is off or another instance is at it; answers how many went. */
   @Cron(CronExpression.EVERY_DAY_AT_3AM, { name: 'retention', waitForCompletion: true })
   async purge(): Promise<number | undefined> {
-    const days = this.config.get('retentionDays', { infer: true });
+    const days = this.options.retentionDays;
     if (days === 0) return undefined;
     try {
       const outcome = await withAdvisoryLock(this.dataSource, PURGE_LOCK, { wait: false }, () =>

@@ -7,6 +7,7 @@ import {
   Put,
   Res,
   UseGuards,
+  UsePipes,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -21,6 +22,7 @@ import type { Response } from 'express';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { StaffGuard } from '../auth/staff.guard';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator';
+import { StrictValidationPipe } from '../common/strict-validation.pipe';
 import { PutUserDto, UserResponseDto } from '../users/dto/put-user.dto';
 import { UsersService } from '../users/users.service';
 import { DeactivationWatcher } from './deactivation.watcher';
@@ -43,6 +45,8 @@ function userId(value: string): number {
 @ApiErrorResponses(400, 401, 403, 413, 429, 503)
 @Controller('notifications/api/users')
 @UseGuards(JwtAuthGuard, StaffGuard)
+// Its own validation too: a host app may bind no pipe (or a laxer one) app-wide.
+@UsePipes(StrictValidationPipe)
 export class UsersController {
   constructor(
     private readonly users: UsersService,

@@ -1,7 +1,9 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { AppConfig } from '../config/configuration';
+import {
+  NOTIFICATIONS_OPTIONS,
+  type ResolvedNotificationsOptions,
+} from '../notifications/notifications.options';
 
 /**
  * QUIT when connected (pending replies arrive first), else just drop the socket: a QUIT queued
@@ -34,15 +36,19 @@ export class RedisService implements OnApplicationShutdown {
   private closing = false;
   private readonly resubscribed = new Set<() => void>();
 
-  constructor(private readonly config: ConfigService<AppConfig, true>) {}
+  private readonly url: string | undefined;
+
+  constructor(@Inject(NOTIFICATIONS_OPTIONS) options: ResolvedNotificationsOptions) {
+    this.url = options.redisUrl;
+  }
 
   get enabled(): boolean {
-    return this.config.get('redisUrl', { infer: true }) !== undefined;
+    return this.url !== undefined;
   }
 
   /** The publish and subscribe clients, created on first use; undefined without `REDIS_URL`. */
   connections(): { pub: Redis; sub: Redis } | undefined {
-    const url = this.config.get('redisUrl', { infer: true });
+    const url = this.url;
     if (url === undefined) return undefined;
     if (!this.clients) {
       const pub = this.client(url, 'publisher');

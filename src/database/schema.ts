@@ -1,0 +1,17 @@
+import { InitialSchema1764115200000 } from '../../migrations/1764115200000-initial-schema';
+import { DeliveryOutbox1764979200000 } from '../../migrations/1764979200000-delivery-outbox';
+import { Notificacion } from '../notifications/notificacion.entity';
+import { User } from '../users/user.entity';
+
+/**
+ * The entities of the notifications schema: for a host's `TypeOrmModule.forRoot({ entities })`
+ * (or its `autoLoadEntities`, which NotificationsModule feeds through `forFeature`).
+ */
+export const NOTIFICATIONS_ENTITIES = [User, Notificacion];
+
+/**
+ * The migrations that create and evolve that schema, oldest first: the standalone service runs
+ * them itself; a host adds them to its own `migrations` and runs them with its own. Listed, not
+ * globbed, so the same list works from compiled JS and from TS under jest.
+ */
+export const NOTIFICATIONS_MIGRATIONS = [InitialSchema1764115200000, DeliveryOutbox1764979200000];
