@@ -8,6 +8,7 @@ import { createUser, insertNotifications } from './support/fixtures';
 import { closeSockets, openSocket } from './support/socket-client';
 import { signToken } from './support/tokens';
 import { pgPoolOf } from '../src/database/pg-pool';
+import { withoutTimeouts } from '../src/database/bounded-client';
 
 // Concurrent single notifications share INSERTs; each caller must still get exactly its own
 // outcome: its row, or a 400 when its user is unknown or inactive, never someone else's.
@@ -187,12 +188,21 @@ describe('concurrent lookups and counts', () => {
     const big = await createUser(app);
     const other = await createUser(app);
     await insertNotifications(app, other, 3);
-    await app.dataSource.query(
-      `INSERT INTO notificaciones (usuario_id, mensaje)
-       SELECT $1, 'pendiente ' || n FROM generate_series(1, 300000) AS n`,
-      [big.id],
-    );
-    await app.dataSource.query('VACUUM ANALYZE notificaciones');
+    // The test's own setup is maintenance, not a request: it may take past statement_timeout
+    // on a loaded machine.
+    const setup = app.dataSource.createQueryRunner();
+    try {
+      await withoutTimeouts(setup, async () => {
+        await setup.query(
+          `INSERT INTO notificaciones (usuario_id, mensaje)
+           SELECT $1, 'pendiente ' || n FROM generate_series(1, 300000) AS n`,
+          [big.id],
+        );
+        await setup.query('VACUUM ANALYZE notificaciones');
+      });
+    } finally {
+      await setup.release();
+    }
     const token = signToken(big);
     const countsUnread = (text: string) => /count\(\*\)/.test(text) && /NOT leida/.test(text);
     const pool = pgPoolOf(app.dataSource)!;
