@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { startApp, TestApp } from './support/app';
 import { createUser } from './support/fixtures';
+import { refusal } from './support/socket-client';
 
 const LIMIT = 3;
 
@@ -8,6 +9,11 @@ const LIMIT = 3;
 function anonymous(app: TestApp, forwardedFor?: string) {
   const call = request(app.url).get('/notifications/api/list/');
   return forwardedFor === undefined ? call : call.set('X-Forwarded-For', forwardedFor);
+}
+
+/** Why an anonymous handshake, relayed with this X-Forwarded-For, was refused. */
+function anonymousHandshake(app: TestApp, forwardedFor: string): Promise<string> {
+  return refusal(app.url, undefined, { extraHeaders: { 'X-Forwarded-For': forwardedFor } });
 }
 
 /** Statuses of `count` anonymous requests, each relayed with `forwardedFor(index)`. */
@@ -38,6 +44,8 @@ describe('TRUST_PROXY and the per-address rate limit', () => {
         401, 401, 401, 429,
       ]);
       expect((await anonymous(app)).status).toBe(429);
+      // Handshakes share that budget, and a made-up address does not escape it either.
+      expect(await anonymousHandshake(app, '203.0.113.50')).toMatch(/too many requests/);
     });
   });
 
@@ -56,6 +64,14 @@ describe('TRUST_PROXY and the per-address rate limit', () => {
       // Another client has a budget of its own, and so does the proxy's own address.
       expect(await statuses(app, LIMIT, () => '203.0.113.2')).toEqual([401, 401, 401]);
       expect((await anonymous(app)).status).toBe(401);
+    });
+
+    it('counts a handshake against the address the proxy saw, as it counts HTTP', async () => {
+      expect(await statuses(app, LIMIT, () => '203.0.113.7')).toEqual([401, 401, 401]);
+      // That client's budget is spent: its handshake is refused for it, by HTTP's rule...
+      expect(await anonymousHandshake(app, '203.0.113.7')).toMatch(/too many requests/);
+      // ...while another client behind the same proxy is only told its token is missing.
+      expect(await anonymousHandshake(app, '203.0.113.8')).toBe('unauthorized');
     });
   });
 

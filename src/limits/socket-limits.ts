@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
+import proxyaddr from 'proxy-addr';
 import type { Socket } from 'socket.io';
 import { handshakeToken } from '../auth/handshake-token';
 import { TokenVerifier } from '../auth/token-verifier';
@@ -58,10 +60,27 @@ export class SocketLimits {
     @Inject(NOTIFICATIONS_OPTIONS) options: ResolvedNotificationsOptions,
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
     private readonly verifier: TokenVerifier,
+    private readonly adapterHost: HttpAdapterHost,
   ) {
     this.maxSockets = options.maxSocketsPerUser;
     this.eventsPerMinute = options.socketRateLimitPerMinute;
     this.requestsPerMinute = options.httpRateLimitPerMinute;
+  }
+
+  /**
+   * The client's address as the HTTP limit sees it (`req.ip`): the peer, or what a trusted
+   * proxy says in X-Forwarded-For, by the HTTP server's own `trust proxy` setting
+   * (TRUST_PROXY standalone, the host's setting inside a host). Otherwise, behind a proxy,
+   * every anonymous handshake would share the proxy's one budget.
+   */
+  private clientAddress(socket: Socket): string {
+    const instance: unknown = this.adapterHost.httpAdapter?.getInstance();
+    const trust: unknown =
+      instance && typeof (instance as { get?: unknown }).get === 'function'
+        ? (instance as { get(setting: string): unknown }).get('trust proxy fn')
+        : undefined;
+    if (typeof trust !== 'function') return socket.handshake.address;
+    return proxyaddr(socket.request, trust as (address: string, hop: number) => boolean);
   }
 
   /**
@@ -79,7 +98,8 @@ export class SocketLimits {
         return;
       }
       const userId = this.verifier.subjectOf(handshakeToken(socket.handshake));
-      const tracker = userId !== undefined ? `user:${userId}` : `ip:${socket.handshake.address}`;
+      const tracker =
+        userId !== undefined ? `user:${userId}` : `ip:${this.clientAddress(socket)}`;
       this.storage
         .increment(`${HTTP_THROTTLER}:${tracker}`, WINDOW_MS, limit, WINDOW_MS, HTTP_THROTTLER)
         .then(
