@@ -3,6 +3,7 @@ import request from 'supertest';
 import { PUT_USER_BODY_LIMIT } from '../src/users/dto/put-user.dto';
 import { User } from '../src/users/user.entity';
 import { startApp, TestApp } from './support/app';
+import { createTestDatabase } from './support/database';
 import { createUser } from './support/fixtures';
 import { closeSockets, disconnection, openSocket } from './support/socket-client';
 import { bearer, signToken } from './support/tokens';
@@ -116,5 +117,38 @@ describe('PUT /notifications/api/users/{id}/', () => {
       .get('/notifications/api/list/')
       .set(bearer(signToken(id)))
       .expect(401);
+  });
+});
+
+describe('PUT /notifications/api/users/{id}/ with the highest id there is', () => {
+  // On a database of its own: the host taking the last id leaves none for users created here.
+  let own: Awaited<ReturnType<typeof createTestDatabase>>;
+  let app: TestApp;
+  beforeAll(async () => {
+    own = await createTestDatabase();
+    app = await startApp({ DATABASE_URL: own.database.url });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await own?.stop();
+  });
+
+  it('leaves users created here a clear 409, never a 500', async () => {
+    const staff = await createUser(app, { staff: true });
+    await request(app.url)
+      .put('/notifications/api/users/2147483647/')
+      .set(bearer(signToken(staff)))
+      .send({ username: 'ultimo', is_staff: false, is_active: true })
+      .expect(201);
+    // The demo page's user list creates its users on first use.
+    const listed = await request(app.url).get('/demo/users');
+    expect(listed.status).toBe(409);
+    expect(listed.body.message).toMatch(/no user id is left/);
+    // The host's own route keeps working.
+    await request(app.url)
+      .put('/notifications/api/users/2147483646/')
+      .set(bearer(signToken(staff)))
+      .send({ username: 'penultimo', is_staff: false, is_active: true })
+      .expect(201);
   });
 });

@@ -16,6 +16,7 @@ const UNAVAILABLE_SQLSTATE = /^(08|57P|57014$)/;
 
 const FOREIGN_KEY_VIOLATION = '23503';
 const UNIQUE_VIOLATION = '23505';
+const SEQUENCE_EXHAUSTED = '2200H';
 
 /** The SQLSTATE (or socket error code) of an error, looking inside TypeORM's wrapper. */
 function codeOf(error: unknown): string | undefined {
@@ -47,4 +48,9 @@ export function isForeignKeyViolation(error: unknown): boolean {
 /** A unique constraint refused the row (a username taken). */
 export function isUniqueViolation(error: unknown): boolean {
   return codeOf(error) === UNIQUE_VIOLATION;
+}
+
+/** A sequence reached its maximum: no id left to hand out (the host took the last ones). */
+export function isSequenceExhausted(error: unknown): boolean {
+  return codeOf(error) === SEQUENCE_EXHAUSTED;
 }

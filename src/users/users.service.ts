@@ -1,8 +1,21 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { isUniqueViolation } from '../database/errors';
+import { isSequenceExhausted, isUniqueViolation } from '../database/errors';
 import { User } from './user.entity';
 import { UsersRepository } from './users.repository';
+
+/**
+ * Users created here take ids after every id the host gave (PUT moves the sequence past them):
+ * when the host gave the highest id there is, none is left, which is a conflict, not a crash.
+ */
+function noIdsLeft(error: unknown): unknown {
+  return isSequenceExhausted(error)
+    ? new ConflictException(
+        'no user id is left after the ids the host system gave: create users with ' +
+          'PUT /notifications/api/users/{id}/ instead',
+      )
+    : error;
+}
 
 /** The rules about users: who may authenticate, and what a username must be unique against. */
 @Injectable()
@@ -21,7 +34,7 @@ export class UsersService {
     return user;
   }
 
-  /** Creates an active user; 409 when the username is taken. */
+  /** Creates an active user; 409 when the username is taken or no id is left. */
   async create(username: string, isStaff = false): Promise<User> {
     try {
       return await this.users.insert(username, isStaff);
@@ -29,7 +42,7 @@ export class UsersService {
       if (isUniqueViolation(error)) {
         throw new ConflictException(`the username "${username}" is taken`);
       }
-      throw error;
+      throw noIdsLeft(error);
     }
   }
 
@@ -59,10 +72,14 @@ export class UsersService {
    * Creates those of these users that do not exist yet (existing ones are left as they are) and
    * returns them all, in the order given, with how many were new.
    */
-  ensureMany(
+  async ensureMany(
     wanted: ReadonlyArray<{ username: string; isStaff: boolean }>,
   ): Promise<{ users: User[]; created: number }> {
-    return this.users.insertMissing(wanted);
+    try {
+      return await this.users.insertMissing(wanted);
+    } catch (error) {
+      throw noIdsLeft(error);
+    }
   }
 
   /** Active users whose username starts with `prefix`, staff first, then by name. */
