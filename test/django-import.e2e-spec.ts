@@ -200,6 +200,18 @@ describe('cli import:django (dumpdata of the Django app)', () => {
     });
   });
 
+  it('never makes a notification read here unread again', async () => {
+    // Imported unread, read here since, then the same dump imported again.
+    const path = dump('again.json', [user(40, 'natural'), notificacion(450, 40)]);
+    expect((await cli(['import:django', path])).code).toBe(0);
+    await database.query('UPDATE notificaciones SET leida = true WHERE id = 450');
+    expect((await cli(['import:django', path])).code).toBe(0);
+    const [row] = await database.query<Array<{ leida: boolean }>>(
+      'SELECT leida FROM notificaciones WHERE id = 450',
+    );
+    expect(row.leida).toBe(true);
+  });
+
   describe('refuses, with one line and exit status 1, and stores nothing', () => {
     async function refused(path: string, message: RegExp): Promise<void> {
       const before = await counts();

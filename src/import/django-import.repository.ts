@@ -151,13 +151,17 @@ export class DjangoImportRepository {
     return row.count;
   }
 
-  /** Updates `mensaje` and `leida` of imported notifications the dump changed; answers how many. */
+  /**
+   * Updates `mensaje` and `leida` of imported notifications the dump changed; answers how many.
+   * A notification read here stays read: an older dump does not make it unread again.
+   */
   async updateChangedNotifications(): Promise<number> {
     const row = await this.only<{ count: number }>(`
       WITH changed AS (
-        UPDATE notificaciones n SET mensaje = d.mensaje, leida = d.leida
+        UPDATE notificaciones n SET mensaje = d.mensaje, leida = n.leida OR d.leida
         FROM django_notificaciones d
-        WHERE n.id = d.id AND (n.mensaje, n.leida) IS DISTINCT FROM (d.mensaje, d.leida)
+        WHERE n.id = d.id
+          AND (n.mensaje, n.leida) IS DISTINCT FROM (d.mensaje, n.leida OR d.leida)
         RETURNING 1
       )
       SELECT count(*)::int AS count FROM changed`);

@@ -60,6 +60,8 @@ describe('readDumpRecord', () => {
     ],
     ['is_staff as text', user({ username: 'a', is_staff: 'true', is_active: true })],
     ['a notification pk as text', notificacion({}, '101')],
+    // Ids continue after the imported ones: they must stay exact as JSON numbers.
+    ['a notification pk past 2^52', notificacion({}, 2 ** 52 + 1)],
     ['usuario null', notificacion({ usuario: null })],
     ['an empty mensaje', notificacion({ mensaje: '' })],
     ['a mensaje of 10,001 code points', notificacion({ mensaje: 'ñ'.repeat(10_001) })],

@@ -58,6 +58,12 @@ function codePoints(text: string, max: number): number {
   return text.length <= max ? text.length : [...text].length;
 }
 
+/**
+ * The highest notification id an import may keep. Ids continue after the imported ones and
+ * travel as JSON numbers, exact only below 2^53: up to 2^52 leaves 4.5e15 more to hand out.
+ */
+const MAX_NOTIFICATION_ID = 2 ** 52;
+
 function positiveId(value: unknown, max: number): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= max;
 }
@@ -94,7 +100,7 @@ export function readDumpRecord(value: unknown, index: number): DumpRecord {
     return { kind: 'user', id, username, isStaff, isActive };
   }
   const id = value.pk;
-  if (!positiveId(id, Number.MAX_SAFE_INTEGER)) {
+  if (!positiveId(id, MAX_NOTIFICATION_ID)) {
     throw new DumpError(`${where}: notifications.notificacion "pk" is not a notification id`);
   }
   const { usuario, mensaje, leida, fecha } = fields;
