@@ -14,7 +14,8 @@ import { UsersService } from './users/users.service';
 const USAGE = `usage: npm run -s cli -- <command>
   user:create <username> [--staff]   create an active user
   token <username> [--ttl <seconds>] print a signed JWT for that user (default ttl 3600)
-  notify <username> <mensaje...>     store a notification; a running server delivers it live
+  notify <username> <mensaje...> [--tipo T] [--url U]
+                                     store a notification; a running server delivers it live
   purge [--days N]                   delete notifications older than N days, N >= 1 (default
                                      RETENTION_DAYS; when that is 0, purging is off)
   migrate                            apply pending migrations
@@ -96,6 +97,8 @@ async function main(argv: string[]): Promise<string> {
       days: { type: 'string' },
       users: { type: 'string' },
       notifications: { type: 'string' },
+      tipo: { type: 'string' },
+      url: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -123,13 +126,16 @@ async function main(argv: string[]): Promise<string> {
         const user = await app.get(UsersService).getByUsername(rest[0]);
         const created = await app
           .get(NotificationsService)
-          .notificarUsuario(user, rest.slice(1).join(' '));
+          .notificarUsuario(user, rest.slice(1).join(' '), { tipo: values.tipo, url: values.url });
         return JSON.stringify({
           id: created.id,
           usuario: created.usuarioId,
           mensaje: created.mensaje,
           leida: created.leida,
           fecha: created.fecha.toISOString(),
+          tipo: created.tipo,
+          url: created.url,
+          datos: created.datos,
         });
       });
     }

@@ -1,6 +1,7 @@
 import { DataSource, DataSourceOptions, MigrationExecutor } from 'typeorm';
 import { InitialSchema1764115200000 } from '../../migrations/1764115200000-initial-schema';
 import { DeliveryOutbox1764979200000 } from '../../migrations/1764979200000-delivery-outbox';
+import { NotificationKinds1765584000000 } from '../../migrations/1765584000000-notification-kinds';
 import { Notificacion } from '../notifications/notificacion.entity';
 import { User } from '../users/user.entity';
 import {
@@ -26,7 +27,11 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     url,
     entities: [User, Notificacion],
     // Listed, not globbed, so the same list works from compiled JS and from TS under jest.
-    migrations: [InitialSchema1764115200000, DeliveryOutbox1764979200000],
+    migrations: [
+      InitialSchema1764115200000,
+      DeliveryOutbox1764979200000,
+      NotificationKinds1765584000000,
+    ],
     synchronize: false,
     migrationsRun: false,
     applicationName: 'notificaciones',

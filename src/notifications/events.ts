@@ -7,6 +7,12 @@ export interface NotificacionJson {
   leida: boolean;
   /** ISO 8601, UTC, milliseconds. */
   fecha: string;
+  /** What kind of notification it is; `general` unless its sender said. */
+  tipo: string;
+  /** Where the frontend goes when it is clicked: a path (`/pedidos/42`) or an http(s) URL. */
+  url: string | null;
+  /** A JSON object for the frontend's own use. */
+  datos: Record<string, unknown> | null;
 }
 
 export interface NotificacionMensajeEvent {

@@ -85,6 +85,16 @@ export class NotificationsController {
         summary: 'To these users',
         value: { usuarios: [4, 5], mensaje: 'Pedido #42 listo para servir' },
       },
+      kind: {
+        summary: 'With a kind, a link and data',
+        value: {
+          usuarios: [4],
+          mensaje: 'Pedido #42 listo para servir',
+          tipo: 'pedido',
+          url: '/pedidos/42',
+          datos: { pedido: 42 },
+        },
+      },
       staff: {
         summary: 'To every active staff user',
         value: { staff: true, mensaje: 'Stock bajo: quedan 2 kg de tomate' },
@@ -94,10 +104,11 @@ export class NotificationsController {
   @ApiCreatedResponse({ type: SendResponseDto })
   @ApiErrorResponses(403, 413)
   async send(@Body() body: SendDto): Promise<SendResponseDto> {
+    const opts = { tipo: body.tipo, url: body.url, datos: body.datos };
     const created =
       body.usuarios !== undefined
-        ? await this.notifications.notificarUsuarios(body.usuarios, body.mensaje)
-        : await this.notifications.notificarStaff(body.mensaje);
+        ? await this.notifications.notificarUsuarios(body.usuarios, body.mensaje, opts)
+        : await this.notifications.notificarStaff(body.mensaje, opts);
     return { created: created.length, ids: created.map((notificacion) => notificacion.id) };
   }
 }

@@ -13,18 +13,26 @@ import { Doorbell } from './delivery/doorbell';
 import { OUTBOX_OF_INSERTED, OutboxRepository } from './delivery/outbox.repository';
 import { MarkReadResult, NotificacionJson } from './events';
 import { mensajeProblem } from './mensaje';
+import { Datos, datosProblem, TIPO_DEFAULT, tipoProblem, urlProblem } from './notification-fields';
 import { Notificacion } from './notificacion.entity';
 import { COUNT_UNREAD_SQL, listSql, listStatementName, markReadSql } from './notifications.sql';
 
 export interface NotifyOptions {
   /** A manager inside the caller's transaction: the row joins it, the emit waits for its commit. */
   manager?: EntityManager;
+  /** What kind of notification it is (1..50 of a-z 0-9 _ -); `general` when not given. */
+  tipo?: string;
+  /** Where the frontend goes when it is clicked: a path starting with `/`, or an http(s) URL. */
+  url?: string | null;
+  /** A JSON object for the frontend's own use, at most 4 KiB serialized. */
+  datos?: Datos | null;
 }
 
 export interface ListOptions {
   limit: number;
   cursor?: string;
   unread?: boolean;
+  tipo?: string;
 }
 
 /** What a reconnecting client is replayed, and whether that was everything pending. */
@@ -66,19 +74,26 @@ export const FAN_OUTS_WAITING = 64;
 const FAN_OUT_WAIT_MS = 5_000;
 const FOREIGN_KEY_VIOLATION = '23503';
 
-interface Row {
+/** What a sender says in a notification, checked: the same for every recipient of a send. */
+interface Content {
+  mensaje: string;
+  tipo: string;
+  url: string | null;
+  datos: Datos | null;
+}
+
+interface Row extends Content {
   id: string;
   usuario_id: number;
-  mensaje: string;
   leida: boolean;
   fecha: Date;
 }
 
 /**
  * A new row with its user, so its string form names the user even when given only an id.
- * Without its `mensaje`: the caller has it, and a fan-out would bring it back once per row.
+ * Without what the sender wrote: the caller has it, and a fan-out would bring it back per row.
  */
-interface CreatedRow extends Omit<Row, 'mensaje'> {
+interface CreatedRow extends Omit<Row, keyof Content> {
   username: string;
   is_staff: boolean;
 }
@@ -100,26 +115,32 @@ function userOf(row: CreatedRow): User {
   });
 }
 
-function toEntity(row: Omit<Row, 'mensaje'>, mensaje: string, user?: User): Notificacion {
+function toEntity(row: Omit<Row, keyof Content>, content: Content, user?: User): Notificacion {
   return Object.assign(new Notificacion(), {
     id: Number(row.id),
     usuarioId: row.usuario_id,
     usuario: user,
-    mensaje,
+    mensaje: content.mensaje,
     leida: row.leida,
     fecha: row.fecha,
+    tipo: content.tipo,
+    url: content.url,
+    datos: content.datos,
   });
 }
 
-/** The JSON shape of a notification, for the list and for socket payloads. */
+/** The JSON shape of a notification, everywhere: the seed's four fields first, then the others. */
 export function toJson(
-  notificacion: Pick<Notificacion, 'id' | 'mensaje' | 'leida' | 'fecha'>,
+  notificacion: Pick<Notificacion, 'id' | 'mensaje' | 'leida' | 'fecha' | 'tipo' | 'url' | 'datos'>,
 ): NotificacionJson {
   return {
     id: notificacion.id,
     mensaje: notificacion.mensaje,
     leida: notificacion.leida,
     fecha: notificacion.fecha.toISOString(),
+    tipo: notificacion.tipo,
+    url: notificacion.url,
+    datos: notificacion.datos,
   };
 }
 
@@ -128,13 +149,35 @@ function assertMensaje(mensaje: string): void {
   if (problem) throw new BadRequestException(problem);
 }
 
+/** The checked content of a send: a 400 naming the first field the contract refuses. */
+function contentOf(mensaje: string, opts: NotifyOptions): Content {
+  assertMensaje(mensaje);
+  const content: Content = {
+    mensaje,
+    tipo: opts.tipo ?? TIPO_DEFAULT,
+    url: opts.url ?? null,
+    datos: opts.datos ?? null,
+  };
+  const problem =
+    tipoProblem(content.tipo) ??
+    (content.url === null ? undefined : urlProblem(content.url)) ??
+    (content.datos === null ? undefined : datosProblem(content.datos));
+  if (problem) throw new BadRequestException(problem);
+  return content;
+}
+
+/** `datos` as the INSERT takes it: JSON text, cast to jsonb there. */
+function datosParam(content: Content): string | null {
+  return content.datos === null ? null : JSON.stringify(content.datos);
+}
+
 function isForeignKeyViolation(error: unknown): boolean {
   return (error as { driverError?: { code?: string } }).driverError?.code === FOREIGN_KEY_VIOLATION;
 }
 
 interface Single {
   userId: number;
-  mensaje: string;
+  content: Content;
 }
 
 /** The only reader and writer of notifications. */
@@ -210,7 +253,7 @@ export class NotificationsService {
     mensaje: string,
     opts: NotifyOptions = {},
   ): Promise<Notificacion[]> {
-    assertMensaje(mensaje);
+    const content = contentOf(mensaje, opts);
     const users = new Map<number, User | undefined>();
     for (const usuario of usuarios) {
       const id = typeof usuario === 'number' ? usuario : usuario.id;
@@ -220,15 +263,15 @@ export class NotificationsService {
     const ids = [...users.keys()];
     if (ids.length === 0) return [];
     if (ids.length === 1 && opts.manager === undefined) {
-      const row = await this.singles.run({ userId: ids[0], mensaje });
+      const row = await this.singles.run({ userId: ids[0], content });
       if (!row) throw new BadRequestException(`unknown or inactive usuarios: ${ids[0]}`);
-      const created = [toEntity(row, mensaje, users.get(ids[0]) ?? userOf(row))];
+      const created = [toEntity(row, content, users.get(ids[0]) ?? userOf(row))];
       this.announce(created.length);
       return created;
     }
     await this.fanOuts.acquire(ids.length);
     try {
-      return await this.insertFanOut(ids, users, mensaje, opts.manager);
+      return await this.insertFanOut(ids, users, content, opts.manager);
     } finally {
       this.fanOuts.release(ids.length);
     }
@@ -236,7 +279,7 @@ export class NotificationsService {
 
   /** Stores one notification for every active staff user (none is fine); the leader pushes them. */
   async notificarStaff(mensaje: string, opts: NotifyOptions = {}): Promise<Notificacion[]> {
-    assertMensaje(mensaje);
+    const content = contentOf(mensaje, opts);
     // How many staff there are is known only once stored: the INSERT counts as one recipient
     // (the staff list is short; the delivery leader bounds the pushes either way).
     await this.fanOuts.acquire(1);
@@ -246,15 +289,15 @@ export class NotificationsService {
         `WITH staff AS (
            SELECT id, username, is_staff FROM users WHERE is_staff AND is_active
          ), inserted AS (
-           INSERT INTO notificaciones (usuario_id, mensaje)
-           SELECT id, $1 FROM staff ORDER BY id
+           INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos)
+           SELECT id, $1, $2, $3, $4::jsonb FROM staff ORDER BY id
            RETURNING ${RETURNED}
          ), ${OUTBOX_OF_INSERTED}
          SELECT i.*, s.username, s.is_staff FROM inserted i JOIN staff s ON s.id = i.usuario_id
          ORDER BY i.usuario_id`,
-        [mensaje],
+        [mensaje, content.tipo, content.url, datosParam(content)],
       );
-      const created = rows.map((row) => toEntity(row, mensaje, userOf(row)));
+      const created = rows.map((row) => toEntity(row, content, userOf(row)));
       this.afterCommit.run(opts.manager, () => this.announce(created.length));
       return created;
     } finally {
@@ -266,7 +309,7 @@ export class NotificationsService {
   private async insertFanOut(
     ids: number[],
     users: Map<number, User | undefined>,
-    mensaje: string,
+    content: Content,
     manager: EntityManager | undefined,
   ): Promise<Notificacion[]> {
     let rows: CreatedRow[];
@@ -279,13 +322,13 @@ export class NotificationsService {
         `WITH found AS (
            SELECT id, username, is_staff FROM users WHERE id = ANY($1::int[]) AND is_active
          ), inserted AS (
-           INSERT INTO notificaciones (usuario_id, mensaje)
-           SELECT id, $2 FROM unnest($1::int[]) AS t(id)
+           INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos)
+           SELECT id, $2, $3, $4, $5::jsonb FROM unnest($1::int[]) AS t(id)
            WHERE (SELECT count(*) FROM found) = cardinality($1::int[])
            RETURNING ${RETURNED}
          ), ${OUTBOX_OF_INSERTED}
          SELECT i.*, f.username, f.is_staff FROM inserted i JOIN found f ON f.id = i.usuario_id`,
-        [ids, mensaje],
+        [ids, content.mensaje, content.tipo, content.url, datosParam(content)],
       );
     } catch (error) {
       // A user deleted between the check and the insert.
@@ -302,7 +345,7 @@ export class NotificationsService {
     const byUser = new Map(rows.map((row) => [row.usuario_id, row]));
     const created = ids.map((id) => {
       const row = byUser.get(id)!;
-      return toEntity(row, mensaje, users.get(id) ?? userOf(row));
+      return toEntity(row, content, users.get(id) ?? userOf(row));
     });
     this.afterCommit.run(manager, () => this.announce(created.length));
     return created;
@@ -313,7 +356,12 @@ export class NotificationsService {
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     const params: unknown[] = [userId, options.limit + 1];
     if (after) params.push(after.fecha, after.id);
-    const shape = { unread: options.unread === true, after: after !== undefined };
+    if (options.tipo !== undefined) params.push(options.tipo);
+    const shape = {
+      unread: options.unread === true,
+      after: after !== undefined,
+      tipo: options.tipo !== undefined,
+    };
     const [rows, unreadCount] = await Promise.all([
       runPrepared<ListRow>(this.dataSource, listStatementName(shape), listSql(shape), params),
       this.countUnread(userId),
@@ -321,7 +369,7 @@ export class NotificationsService {
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
     return {
-      notifications: page.map((row) => toJson(toEntity(row, row.mensaje))),
+      notifications: page.map((row) => toJson(toEntity(row, row))),
       unread_count: unreadCount,
       next_cursor:
         rows.length > options.limit && last
@@ -450,10 +498,11 @@ export class NotificationsService {
         this.dataSource,
         'notificaciones.insert-singles',
         `WITH wanted AS (
-           SELECT * FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS t(usuario_id, mensaje, ord)
+           SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[])
+             WITH ORDINALITY AS t(usuario_id, mensaje, tipo, url, datos, ord)
          ), inserted AS (
-           INSERT INTO notificaciones (usuario_id, mensaje)
-           SELECT w.usuario_id, w.mensaje
+           INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos)
+           SELECT w.usuario_id, w.mensaje, w.tipo, w.url, w.datos::jsonb
            FROM wanted w JOIN users u ON u.id = w.usuario_id AND u.is_active
            ORDER BY w.ord
            RETURNING ${RETURNED}
@@ -461,7 +510,13 @@ export class NotificationsService {
          SELECT i.*, u.username, u.is_staff
          FROM inserted i JOIN users u ON u.id = i.usuario_id
          ORDER BY i.id`,
-        [batch.map((single) => single.userId), batch.map((single) => single.mensaje)],
+        [
+          batch.map((single) => single.userId),
+          batch.map((single) => single.content.mensaje),
+          batch.map((single) => single.content.tipo),
+          batch.map((single) => single.content.url),
+          batch.map((single) => datosParam(single.content)),
+        ],
       );
     } catch (error) {
       // A user deleted mid-statement fails the whole batch: retry each on its own.

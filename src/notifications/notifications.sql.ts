@@ -8,16 +8,20 @@ export interface ListShape {
   unread: boolean;
   /** Whether the page continues from a cursor. */
   after: boolean;
+  /** Whether only one `tipo` is listed (the last parameter). */
+  tipo?: boolean;
 }
 
 /** A stable name per statement text, for PostgreSQL to prepare it once per connection. */
 export function listStatementName(shape: ListShape): string {
-  return `notificaciones.list${shape.unread ? '-unread' : ''}${shape.after ? '-after' : ''}`;
+  return `notificaciones.list${shape.unread ? '-unread' : ''}${shape.after ? '-after' : ''}${shape.tipo ? '-tipo' : ''}`;
 }
 
 /**
  * A page of `$1`'s notifications, newest first, `$2` rows (the limit + 1, to know whether more
- * follow), after the cursor's `$3` fecha and `$4` id when `after`; `position` is `fecha` with its
+ * follow), after the cursor's `$3` fecha and `$4` id when `after`, of the `tipo` in the last
+ * parameter when `tipo` (no index of its own: the page walks the same index and skips the other
+ * kinds, where an index per kind would cost every mark-read); `position` is `fecha` with its
  * microseconds, for the next cursor. The unread count is COUNT_UNREAD_SQL's, asked alongside:
  * concurrent pages of one user then share one count, however large their backlog.
  */
@@ -27,7 +31,8 @@ export function listSql(shape: ListShape): string {
   // Spelled out rather than as a row comparison so both indexes can range-scan on fecha.
   if (shape.after)
     where += ' AND fecha <= $3::timestamptz AND (fecha < $3::timestamptz OR id < $4)';
-  return `SELECT id, mensaje, leida, fecha,
+  if (shape.tipo) where += ` AND tipo = $${shape.after ? 5 : 3}`;
+  return `SELECT id, mensaje, leida, fecha, tipo, url, datos,
               to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
        FROM notificaciones
        WHERE ${where}

@@ -39,6 +39,9 @@ function messageOf(row: DeliveredRow) {
       mensaje: row.mensaje,
       leida: row.leida,
       fecha: row.fecha.toISOString(),
+      tipo: row.tipo,
+      url: row.url,
+      datos: row.datos,
     },
   };
 }

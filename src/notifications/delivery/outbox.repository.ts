@@ -17,6 +17,9 @@ export interface DeliveredRow {
   mensaje: string;
   leida: boolean;
   fecha: Date;
+  tipo: string;
+  url: string | null;
+  datos: Record<string, unknown> | null;
 }
 
 /** What one read of the outbox hands the leader. */
@@ -60,7 +63,14 @@ export const ROWS_PER_SLICE = 1000;
  */
 export const BYTES_PER_SLICE = 1024 * 1024;
 
-const ROW_COLUMNS = 'id, usuario_id, mensaje, leida, fecha';
+const ROW_COLUMNS = 'id, usuario_id, mensaje, leida, fecha, tipo, url, datos';
+
+/**
+ * The text a row brings into memory, for the byte budgets: `mensaje` and, when there, `url` and
+ * `datos` (so a budget stays a budget whatever a sender puts in them).
+ */
+const TEXT_BYTES = `(octet_length(mensaje) + coalesce(octet_length(url), 0)
+                     + coalesce(octet_length(datos::text), 0))`;
 
 /**
  * One read of the outbox by the leader, in one snapshot and one round trip:
@@ -120,11 +130,12 @@ const READ_SQL = `WITH gone AS (
          (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM batch) AS entries,
          (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM ids) AS notificaciones,
          CASE WHEN (SELECT count(*) FROM ids) <= $4::int
-                   AND (SELECT coalesce(sum(octet_length(n.mensaje)), 0) FROM notificaciones n
+                   AND (SELECT coalesce(sum(${TEXT_BYTES}), 0) FROM notificaciones n
                         WHERE n.id IN (SELECT id FROM ids)) <= $5::bigint THEN
            (SELECT coalesce(json_agg(json_build_object(
                      'id', n.id, 'usuario_id', n.usuario_id, 'mensaje', n.mensaje,
-                     'leida', n.leida, 'fecha', n.fecha) ORDER BY n.id), '[]')
+                     'leida', n.leida, 'fecha', n.fecha, 'tipo', n.tipo, 'url', n.url,
+                     'datos', n.datos) ORDER BY n.id), '[]')
             FROM notificaciones n WHERE n.id IN (SELECT id FROM ids))
          END AS rows,
          (SELECT coalesce(json_agg(json_build_array(u.id,
@@ -141,20 +152,20 @@ const READ_SQL = `WITH gone AS (
  * whether more wait), and `mensaje` only while the text so far stays under `$4` bytes (null
  * after: the reader stops there), so a catch-up's memory is bounded whatever the rows hold.
  */
-const CATCH_UP_SQL = `SELECT id, usuario_id, leida, fecha,
+const CATCH_UP_SQL = `SELECT id, usuario_id, leida, fecha, tipo, url, datos,
          CASE WHEN before < $4 THEN mensaje END AS mensaje
   FROM (
     SELECT missed.*,
-           sum(octet_length(mensaje)) OVER (ORDER BY position, orden) - octet_length(mensaje)
-             AS before
+           sum(${TEXT_BYTES}) OVER (ORDER BY position, orden) - ${TEXT_BYTES} AS before
     FROM (
-      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha,
+      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, n.tipo, n.url, n.datos,
              coalesce(t.posicion, n.id) AS position, coalesce(t.orden, 0) AS orden
       FROM (SELECT * FROM notificaciones WHERE usuario_id = $1 AND id > $2
             ORDER BY id LIMIT $3 + 1) n
       LEFT JOIN entregas_tardias t ON t.notificacion_id = n.id
       UNION ALL
-      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, t.posicion, t.orden
+      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, n.tipo, n.url, n.datos,
+             t.posicion, t.orden
       FROM entregas_tardias t JOIN notificaciones n ON n.id = t.notificacion_id
       WHERE t.usuario_id = $1 AND t.watermark >= $2 AND t.notificacion_id < $2
       ORDER BY position, orden
@@ -211,7 +222,7 @@ export class OutboxRepository {
     const { rows } = await connection.query<Omit<DeliveredRow, 'id'> & { id: string }>(
       `SELECT ${ROW_COLUMNS} FROM (
          SELECT ${ROW_COLUMNS},
-                sum(octet_length(mensaje)) OVER (ORDER BY id) - octet_length(mensaje) AS before
+                sum(${TEXT_BYTES}) OVER (ORDER BY id) - ${TEXT_BYTES} AS before
          FROM notificaciones WHERE id = ANY($1::bigint[])
        ) slice
        WHERE before < $2
