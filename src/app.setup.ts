@@ -16,6 +16,7 @@ import { RequestLogger } from './logging/logging.module';
 import { MetricsService } from './metrics/metrics.service';
 import { MARK_READ_BODY_LIMIT } from './notifications/dto/mark-read.dto';
 import { SEND_BODY_LIMIT } from './notifications/dto/send.dto';
+import { DELETE_BODY_LIMIT, MARK_UNREAD_BODY_LIMIT } from './notifications/dto/inbox.dto';
 import { RedisService } from './redis/redis.service';
 import { SocketIoAdapter } from './redis/socket-io.adapter';
 
@@ -26,6 +27,8 @@ import { SocketIoAdapter } from './redis/socket-io.adapter';
 export const BODY_LIMITS: readonly RouteBodyLimit[] = [
   { method: 'POST', path: '/notifications/api/mark-read', bytes: MARK_READ_BODY_LIMIT },
   { method: 'POST', path: '/notifications/api/send', bytes: SEND_BODY_LIMIT },
+  { method: 'POST', path: '/notifications/api/mark-unread', bytes: MARK_UNREAD_BODY_LIMIT },
+  { method: 'POST', path: '/notifications/api/delete', bytes: DELETE_BODY_LIMIT },
 ];
 
 /** Any other path: the demo's `{"user_id": n}` fits, and nothing else takes a body. */

@@ -395,6 +395,7 @@ describe('command line', () => {
           'InitialSchema1764115200000',
           'DeliveryOutbox1764979200000',
           'NotificationKinds1765584000000',
+          'DeletionsOutbox1765670400000',
         ]);
         const again = JSON.parse(
           onlyLine(await cli(['migrate'], { DATABASE_URL: url.toString() })),

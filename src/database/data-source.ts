@@ -2,6 +2,7 @@ import { DataSource, DataSourceOptions, MigrationExecutor } from 'typeorm';
 import { InitialSchema1764115200000 } from '../../migrations/1764115200000-initial-schema';
 import { DeliveryOutbox1764979200000 } from '../../migrations/1764979200000-delivery-outbox';
 import { NotificationKinds1765584000000 } from '../../migrations/1765584000000-notification-kinds';
+import { DeletionsOutbox1765670400000 } from '../../migrations/1765670400000-deletions-outbox';
 import { Notificacion } from '../notifications/notificacion.entity';
 import { User } from '../users/user.entity';
 import {
@@ -31,6 +32,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       InitialSchema1764115200000,
       DeliveryOutbox1764979200000,
       NotificationKinds1765584000000,
+      DeletionsOutbox1765670400000,
     ],
     synchronize: false,
     migrationsRun: false,

@@ -25,6 +25,11 @@ export interface UnreadCountEvent {
   unread_count: number;
 }
 
+/** After a delete: these notifications of the user are gone (from every tab). */
+export interface NotificacionesEliminadasEvent {
+  ids: number[];
+}
+
 /** After a catch-up: how many were replayed, and whether that was all (else the client lists). */
 export interface CatchUpEvent {
   replayed: number;
@@ -36,6 +41,16 @@ export interface MarkReadResult {
   unread_count: number;
 }
 
+export interface MarkUnreadResult {
+  updated: number;
+  unread_count: number;
+}
+
+export interface DeleteResult {
+  deleted: number;
+  unread_count: number;
+}
+
 export interface MarkReadRequest {
   ids: number[];
 }
@@ -43,6 +58,7 @@ export interface MarkReadRequest {
 export interface ServerToClientEvents {
   notificacion_mensaje: (event: NotificacionMensajeEvent) => void;
   unread_count: (event: UnreadCountEvent) => void;
+  notificaciones_eliminadas: (event: NotificacionesEliminadasEvent) => void;
   catch_up: (event: CatchUpEvent) => void;
 }
 

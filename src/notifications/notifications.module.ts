@@ -7,6 +7,9 @@ import { DeliveryLeader } from './delivery/delivery-leader';
 import { Doorbell } from './delivery/doorbell';
 import { OutboxRepository } from './delivery/outbox.repository';
 import { DeactivationWatcher } from './deactivation.watcher';
+import { InboxController } from './inbox.controller';
+import { InboxRepository } from './inbox.repository';
+import { InboxService } from './inbox.service';
 import { NotificationsController } from './notifications.controller';
 import { NotificationsGateway } from './notifications.gateway';
 import { NotificationsPublisher } from './notifications.publisher';
@@ -16,7 +19,7 @@ import { RetentionJob } from './retention.job';
 /** The notifications domain: storage, the REST routes, the Socket.IO gateway and retention. */
 @Module({
   imports: [AuthModule, MetricsModule, LimitsModule],
-  controllers: [NotificationsController],
+  controllers: [NotificationsController, InboxController],
   providers: [
     NotificationsService,
     NotificationsPublisher,
@@ -27,6 +30,8 @@ import { RetentionJob } from './retention.job';
     NotificationsGateway,
     DeactivationWatcher,
     RetentionJob,
+    InboxRepository,
+    InboxService,
   ],
   exports: [NotificationsService],
 })

@@ -32,6 +32,8 @@ export interface OutboxBatch {
   rows: DeliveredRow[] | null;
   /** The unread count of every user a change named, from this read's snapshot. */
   counts: Array<[userId: number, unread: number]>;
+  /** The notifications each delete removed, per user, in the order deleted. */
+  deletions: Array<[userId: number, ids: number[]]>;
   /** The highest committed notification id in this read's snapshot. */
   newest: number | null;
 }
@@ -43,6 +45,15 @@ export interface OutboxBatch {
 export const OUTBOX_OF_INSERTED = `outbox AS (
            INSERT INTO entregas_pendientes (notificaciones)
            SELECT array_agg(id) FROM inserted HAVING count(*) > 0
+         )`;
+
+/**
+ * SQL fragment for the CTE list of a statement that deleted `$1`'s notifications into `deleted`
+ * (with their `id`): one outbox row that recounts and names them, committed with the delete.
+ */
+export const OUTBOX_DELETIONS_OF_USER = `outbox AS (
+           INSERT INTO entregas_pendientes (recuentos, eliminadas)
+           SELECT ARRAY[$1::int], coalesce(array_agg(id ORDER BY id), '{}') FROM deleted
          )`;
 
 /** SQL fragment for the CTE list of a statement that changed `$1`'s unread count. */
@@ -92,12 +103,12 @@ const TEXT_BYTES = `(octet_length(mensaje) + coalesce(octet_length(url), 0)
 const READ_SQL = `WITH gone AS (
     DELETE FROM entregas_pendientes WHERE id = ANY($1::bigint[])
   ), fetched AS (
-    SELECT id, notificaciones, recuentos FROM entregas_pendientes
+    SELECT id, notificaciones, recuentos, eliminadas FROM entregas_pendientes
     WHERE id <> ALL($1::bigint[])
     ORDER BY id
     LIMIT $2::int + 1
   ), batch AS (
-    SELECT id, coalesce(notificaciones, '{}') AS notificaciones, recuentos,
+    SELECT id, coalesce(notificaciones, '{}') AS notificaciones, recuentos, eliminadas,
            (SELECT max(x) FROM unnest(notificaciones) AS x) AS top
     FROM fetched
     ORDER BY id
@@ -141,7 +152,9 @@ const READ_SQL = `WITH gone AS (
          (SELECT coalesce(json_agg(json_build_array(u.id,
                    (SELECT count(*) FROM notificaciones
                     WHERE usuario_id = u.id AND NOT leida))), '[]')
-          FROM (SELECT DISTINCT unnest(recuentos) AS id FROM batch) u) AS counts
+          FROM (SELECT DISTINCT unnest(recuentos) AS id FROM batch) u) AS counts,
+         (SELECT coalesce(json_agg(json_build_array(recuentos[1], eliminadas) ORDER BY id), '[]')
+          FROM batch WHERE cardinality(eliminadas) > 0) AS deletions
   FROM snapshot s`;
 
 /**
@@ -181,6 +194,7 @@ interface ReadRow {
   notificaciones: string[];
   rows: Array<Omit<DeliveredRow, 'fecha'> & { fecha: string }> | null;
   counts: Array<[number, number]>;
+  deletions: Array<[number, Array<number | string>]>;
 }
 
 /** The SQL of delivery: the leader's outbox reads, its lock, and catch-up. */
@@ -210,6 +224,7 @@ export class OutboxRepository {
       notificaciones: row.notificaciones.map(Number),
       rows: row.rows?.map((item) => ({ ...item, fecha: new Date(item.fecha) })) ?? null,
       counts: row.counts,
+      deletions: row.deletions.map(([userId, ids]) => [userId, ids.map(Number)]),
       newest: row.newest === null ? null : Number(row.newest),
     };
   }
