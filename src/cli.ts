@@ -8,6 +8,7 @@ import { AppConfig, ConfigError, loadConfig } from './config/configuration';
 import { dataSourceOptions, EMBEDDED_DATABASE, runMigrations } from './database/data-source';
 import { progressBar, seed } from './demo/seed';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { NotificationsService } from './notifications/notifications.service';
 import { UsersService } from './users/users.service';
 
@@ -147,9 +148,13 @@ async function main(argv: string[]): Promise<string> {
         );
         return JSON.stringify({ deleted: 0, purging: 'off' });
       }
-      return withContext(async (app) =>
-        JSON.stringify({ deleted: await app.get(NotificationsService).purgeOlderThan(days) }),
-      );
+      return withContext(async (app) => {
+        const keys = await app.get(IdempotencyService).purgeExpired();
+        process.stderr.write(`purged ${keys} idempotency keys past 24 hours\n`);
+        return JSON.stringify({
+          deleted: await app.get(NotificationsService).purgeOlderThan(days),
+        });
+      });
     }
     case 'seed': {
       const options = {

@@ -396,6 +396,7 @@ describe('command line', () => {
           'DeliveryOutbox1764979200000',
           'NotificationKinds1765584000000',
           'DeletionsOutbox1765670400000',
+          'IdempotencyKeys1765756800000',
         ]);
         const again = JSON.parse(
           onlyLine(await cli(['migrate'], { DATABASE_URL: url.toString() })),

@@ -66,7 +66,7 @@ function expectedErrors(route: string): string[] {
   if (PUBLIC.has(route)) return [];
   const errors = ['400', '401', '429', '503'];
   if (route.startsWith('POST ')) errors.push('413');
-  if (route === 'POST /notifications/api/send') errors.push('403');
+  if (route === 'POST /notifications/api/send') errors.push('403', '409', '422');
   return errors.sort();
 }
 

@@ -3,6 +3,7 @@ import { InitialSchema1764115200000 } from '../../migrations/1764115200000-initi
 import { DeliveryOutbox1764979200000 } from '../../migrations/1764979200000-delivery-outbox';
 import { NotificationKinds1765584000000 } from '../../migrations/1765584000000-notification-kinds';
 import { DeletionsOutbox1765670400000 } from '../../migrations/1765670400000-deletions-outbox';
+import { IdempotencyKeys1765756800000 } from '../../migrations/1765756800000-idempotency-keys';
 import { Notificacion } from '../notifications/notificacion.entity';
 import { User } from '../users/user.entity';
 import {
@@ -33,6 +34,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       DeliveryOutbox1764979200000,
       NotificationKinds1765584000000,
       DeletionsOutbox1765670400000,
+      IdempotencyKeys1765756800000,
     ],
     synchronize: false,
     migrationsRun: false,

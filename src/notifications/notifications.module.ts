@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { LimitsModule } from '../limits/limits.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { AfterCommit } from './after-commit';
@@ -18,7 +19,7 @@ import { RetentionJob } from './retention.job';
 
 /** The notifications domain: storage, the REST routes, the Socket.IO gateway and retention. */
 @Module({
-  imports: [AuthModule, MetricsModule, LimitsModule],
+  imports: [AuthModule, MetricsModule, LimitsModule, IdempotencyModule],
   controllers: [NotificationsController, InboxController],
   providers: [
     NotificationsService,

@@ -4,6 +4,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/configuration';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { NotificationsService } from './notifications.service';
 
 /** Any two values, so long as no other code on the same database takes this advisory lock. */
@@ -17,6 +18,7 @@ export class RetentionJob {
   constructor(
     private readonly config: ConfigService<AppConfig, true>,
     private readonly notifications: NotificationsService,
+    private readonly idempotency: IdempotencyService,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -35,6 +37,8 @@ export class RetentionJob {
       }>;
       if (!locked) return undefined;
       try {
+        // Idempotency keys answer for 24 hours only: past that they are dead weight.
+        await this.idempotency.purgeExpired();
         const deleted = await this.notifications.purgeOlderThan(days);
         this.logger.log(`Purged ${deleted} notifications older than ${days} days`);
         return deleted;
