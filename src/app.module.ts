@@ -8,6 +8,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { PreferencesModule } from './preferences/preferences.module';
 import { RedisModule } from './redis/redis.module';
 
 @Module({
@@ -18,6 +19,7 @@ import { RedisModule } from './redis/redis.module';
     RedisModule,
     ScheduleModule.forRoot(),
     NotificationsModule,
+    PreferencesModule,
     HealthModule,
     MetricsModule,
     DemoModule,

@@ -17,6 +17,7 @@ import { MetricsService } from './metrics/metrics.service';
 import { MARK_READ_BODY_LIMIT } from './notifications/dto/mark-read.dto';
 import { SEND_BODY_LIMIT } from './notifications/dto/send.dto';
 import { DELETE_BODY_LIMIT, MARK_UNREAD_BODY_LIMIT } from './notifications/dto/inbox.dto';
+import { PREFERENCES_BODY_LIMIT } from './preferences/preferences.dto';
 import { RedisService } from './redis/redis.service';
 import { SocketIoAdapter } from './redis/socket-io.adapter';
 
@@ -29,6 +30,7 @@ export const BODY_LIMITS: readonly RouteBodyLimit[] = [
   { method: 'POST', path: '/notifications/api/send', bytes: SEND_BODY_LIMIT },
   { method: 'POST', path: '/notifications/api/mark-unread', bytes: MARK_UNREAD_BODY_LIMIT },
   { method: 'POST', path: '/notifications/api/delete', bytes: DELETE_BODY_LIMIT },
+  { method: 'PUT', path: '/notifications/api/preferences', bytes: PREFERENCES_BODY_LIMIT },
 ];
 
 /** Any other path: the demo's `{"user_id": n}` fits, and nothing else takes a body. */

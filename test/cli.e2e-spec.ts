@@ -397,6 +397,7 @@ describe('command line', () => {
           'NotificationKinds1765584000000',
           'DeletionsOutbox1765670400000',
           'IdempotencyKeys1765756800000',
+          'Preferences1765843200000',
         ]);
         const again = JSON.parse(
           onlyLine(await cli(['migrate'], { DATABASE_URL: url.toString() })),

@@ -65,7 +65,7 @@ function expectedErrors(route: string): string[] {
   if (route === 'GET /health') return ['503'];
   if (PUBLIC.has(route)) return [];
   const errors = ['400', '401', '429', '503'];
-  if (route.startsWith('POST ')) errors.push('413');
+  if (/^(POST|PUT) /.test(route)) errors.push('413');
   if (route === 'POST /notifications/api/send') errors.push('403', '409', '422');
   return errors.sort();
 }
@@ -135,7 +135,7 @@ describe('OpenAPI document', () => {
       const success = Object.keys(responses).filter((status) => /^2\d\d$/.test(status));
       expect({ route, success: success.length }).toEqual({ route, success: 1 });
       expect(Object.values(responses[success[0]].content ?? {})[0]?.schema).toBeDefined();
-      if (route.startsWith('POST ')) {
+      if (/^(POST|PUT) /.test(route)) {
         const body = requestBody?.content['application/json'];
         expect({
           route,
@@ -150,7 +150,9 @@ describe('OpenAPI document', () => {
     const shape = Object.keys(document.components.schemas.ErrorResponseDto.properties!).sort();
     for (const route of documentedRoutes(document).filter((route) => !PUBLIC.has(route))) {
       const [method, path] = route.split(' ');
-      const response = await request(app.url)[method.toLowerCase() as 'get' | 'post'](`${path}/`);
+      const response = await request(app.url)[method.toLowerCase() as 'get' | 'post' | 'put'](
+        `${path}/`,
+      );
       expect({ route, status: response.status }).toEqual({ route, status: 401 });
       expect(Object.keys(response.body).sort()).toEqual(shape);
     }

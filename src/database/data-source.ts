@@ -4,6 +4,7 @@ import { DeliveryOutbox1764979200000 } from '../../migrations/1764979200000-deli
 import { NotificationKinds1765584000000 } from '../../migrations/1765584000000-notification-kinds';
 import { DeletionsOutbox1765670400000 } from '../../migrations/1765670400000-deletions-outbox';
 import { IdempotencyKeys1765756800000 } from '../../migrations/1765756800000-idempotency-keys';
+import { Preferences1765843200000 } from '../../migrations/1765843200000-preferences';
 import { Notificacion } from '../notifications/notificacion.entity';
 import { User } from '../users/user.entity';
 import {
@@ -35,6 +36,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       NotificationKinds1765584000000,
       DeletionsOutbox1765670400000,
       IdempotencyKeys1765756800000,
+      Preferences1765843200000,
     ],
     synchronize: false,
     migrationsRun: false,

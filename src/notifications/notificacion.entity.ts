@@ -41,6 +41,13 @@ export class Notificacion {
   @Column({ type: 'jsonb', nullable: true })
   datos!: Record<string, unknown> | null;
 
+  /**
+   * Stored while its user had silenced its `tipo`: stored read, never pushed, never replayed.
+   * Not part of the notification's JSON.
+   */
+  @Column({ type: 'boolean', default: false, select: false })
+  silenciada?: boolean;
+
   /** The form the admin and logs of the replaced system showed: "<username> - <mensaje>". */
   toString(): string {
     return `${this.usuario?.username ?? `user ${this.usuarioId}`} - ${this.mensaje}`;

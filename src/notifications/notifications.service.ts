@@ -105,6 +105,15 @@ interface ListRow extends Row {
 
 const RETURNED = 'id, usuario_id, leida, fecha';
 
+/**
+ * The recipient's preferences, joined into the INSERT itself (no query of its own): a
+ * notification of a `tipo` its user silenced is stored already read, and marked `silenciada`
+ * so that neither the outbox (see OUTBOX_OF_INSERTED) nor catch-up ever pushes it.
+ */
+const PREFERENCES_OF = (userId: string) => `LEFT JOIN preferencias p ON p.usuario_id = ${userId}`;
+/** Whether the row being inserted is of a `tipo` its user silenced (the `tipo` is a parameter). */
+const MUTED_OF = (tipo: string) => `coalesce(${tipo} = ANY(p.silenciados), false)`;
+
 /** The users a created row belongs to: they passed the `is_active` check of the INSERT. */
 function userOf(row: CreatedRow): User {
   return Object.assign(new User(), {
@@ -289,8 +298,10 @@ export class NotificationsService {
         `WITH staff AS (
            SELECT id, username, is_staff FROM users WHERE is_staff AND is_active
          ), inserted AS (
-           INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos)
-           SELECT id, $1, $2, $3, $4::jsonb FROM staff ORDER BY id
+           INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos, leida, silenciada)
+           SELECT s.id, $1, $2::text, $3, $4::jsonb, ${MUTED_OF('$2::text')}, ${MUTED_OF('$2::text')}
+           FROM staff s ${PREFERENCES_OF('s.id')}
+           ORDER BY s.id
            RETURNING ${RETURNED}
          ), ${OUTBOX_OF_INSERTED}
          SELECT i.*, s.username, s.is_staff FROM inserted i JOIN staff s ON s.id = i.usuario_id
@@ -322,8 +333,9 @@ export class NotificationsService {
         `WITH found AS (
            SELECT id, username, is_staff FROM users WHERE id = ANY($1::int[]) AND is_active
          ), inserted AS (
-           INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos)
-           SELECT id, $2, $3, $4, $5::jsonb FROM unnest($1::int[]) AS t(id)
+           INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos, leida, silenciada)
+           SELECT t.id, $2, $3::text, $4, $5::jsonb, ${MUTED_OF('$3::text')}, ${MUTED_OF('$3::text')}
+           FROM unnest($1::int[]) AS t(id) ${PREFERENCES_OF('t.id')}
            WHERE (SELECT count(*) FROM found) = cardinality($1::int[])
            RETURNING ${RETURNED}
          ), ${OUTBOX_OF_INSERTED}
@@ -501,9 +513,11 @@ export class NotificationsService {
            SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[])
              WITH ORDINALITY AS t(usuario_id, mensaje, tipo, url, datos, ord)
          ), inserted AS (
-           INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos)
-           SELECT w.usuario_id, w.mensaje, w.tipo, w.url, w.datos::jsonb
+           INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos, leida, silenciada)
+           SELECT w.usuario_id, w.mensaje, w.tipo, w.url, w.datos::jsonb, m.muted, m.muted
            FROM wanted w JOIN users u ON u.id = w.usuario_id AND u.is_active
+           ${PREFERENCES_OF('w.usuario_id')}
+           CROSS JOIN LATERAL (SELECT coalesce(w.tipo = ANY(p.silenciados), false) AS muted) m
            ORDER BY w.ord
            RETURNING ${RETURNED}
          ), ${OUTBOX_OF_INSERTED}

@@ -41,10 +41,11 @@ export interface OutboxBatch {
 /**
  * SQL fragment for the CTE list of a statement that inserted notifications into `inserted`: one
  * outbox row carrying their ids, in the same statement, so it commits or rolls back with them.
+ * Those stored read (their user silenced their `tipo`) are left out: they are never pushed.
  */
 export const OUTBOX_OF_INSERTED = `outbox AS (
            INSERT INTO entregas_pendientes (notificaciones)
-           SELECT array_agg(id) FROM inserted HAVING count(*) > 0
+           SELECT array_agg(id) FROM inserted WHERE NOT leida HAVING count(*) > 0
          )`;
 
 /**
@@ -173,7 +174,7 @@ const CATCH_UP_SQL = `SELECT id, usuario_id, leida, fecha, tipo, url, datos,
     FROM (
       SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, n.tipo, n.url, n.datos,
              coalesce(t.posicion, n.id) AS position, coalesce(t.orden, 0) AS orden
-      FROM (SELECT * FROM notificaciones WHERE usuario_id = $1 AND id > $2
+      FROM (SELECT * FROM notificaciones WHERE usuario_id = $1 AND id > $2 AND NOT silenciada
             ORDER BY id LIMIT $3 + 1) n
       LEFT JOIN entregas_tardias t ON t.notificacion_id = n.id
       UNION ALL
