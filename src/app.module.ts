@@ -9,6 +9,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { PreferencesModule } from './preferences/preferences.module';
 import { RedisModule } from './redis/redis.module';
 import { WebSocketModule } from './websocket/websocket.module';
 
@@ -26,6 +27,7 @@ export class AppModule {
         WebSocketModule,
         ScheduleModule.forRoot(),
         NotificationsModule,
+        PreferencesModule,
         HealthModule,
         MetricsModule,
         // Mounted only where the configuration allows it: elsewhere its routes do not exist.

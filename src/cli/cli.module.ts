@@ -3,6 +3,7 @@ import { AuthModule } from '../auth/auth.module';
 import { AppConfigModule } from '../config/config.module';
 import { AppConfig } from '../config/configuration';
 import { DatabaseModule } from '../database/database.module';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { RedisModule } from '../redis/redis.module';
 
@@ -21,6 +22,7 @@ export class CliModule {
         RedisModule,
         AuthModule,
         NotificationsModule,
+        IdempotencyModule,
       ],
     };
   }

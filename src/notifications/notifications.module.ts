@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { TokenVerifier } from '../auth/token-verifier';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { LimitsModule } from '../limits/limits.module';
 import { SocketLimits } from '../limits/socket-limits';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -12,7 +13,9 @@ import { DeliveryLeader } from './delivery/delivery-leader';
 import { Doorbell } from './delivery/doorbell';
 import { OutboxRepository } from './delivery/outbox.repository';
 import { readSince } from './handshake-since';
+import { InboxController } from './inbox.controller';
 import { InboxRepository } from './inbox.repository';
+import { InboxService } from './inbox.service';
 import { NotificationsController } from './notifications.controller';
 import { HANDSHAKE_STEPS, NotificationsGateway } from './notifications.gateway';
 import { NotificationsPublisher } from './notifications.publisher';
@@ -23,12 +26,13 @@ import { UsersController } from './users.controller';
 
 /** The notifications domain: storage, the REST routes, the Socket.IO gateway and retention. */
 @Module({
-  imports: [AuthModule, MetricsModule, LimitsModule],
-  controllers: [NotificationsController, UsersController],
+  imports: [AuthModule, MetricsModule, LimitsModule, IdempotencyModule],
+  controllers: [NotificationsController, InboxController, UsersController],
   providers: [
     NotificationsService,
     NotificationsRepository,
     InboxRepository,
+    InboxService,
     NotificationsPublisher,
     AfterCommit,
     OutboxRepository,
