@@ -1,20 +1,18 @@
 import request from 'supertest';
 import { IdempotencyService } from '../src/idempotency/idempotency.service';
 import { User } from '../src/users/user.entity';
-import { startApp, TestApp } from './support/app';
+import { useApp } from './support/app';
 import { createUser } from './support/fixtures';
 import { bearer, signToken } from './support/tokens';
 
 const SEND = '/notifications/api/send/';
 
 describe('Idempotency-Key on POST /notifications/api/send/', () => {
-  let app: TestApp;
+  const app = useApp();
   let staff: User;
   beforeAll(async () => {
-    app = await startApp();
     staff = await createUser(app, { staff: true });
   });
-  afterAll(() => app.close());
 
   function send(body: object, key?: string, sender: User = staff) {
     let call = request(app.url)

@@ -1,36 +1,17 @@
 import request from 'supertest';
 import { MARK_UNREAD_BODY_LIMIT, DELETE_BODY_LIMIT } from '../src/notifications/dto/inbox.dto';
 import { User } from '../src/users/user.entity';
-import { startApp, TestApp } from './support/app';
+import { useApp } from './support/app';
+import { BAD_IDS } from './support/bad-ids';
 import { createUser, insertNotifications } from './support/fixtures';
 import { closeSockets, openSocket } from './support/socket-client';
 import { bearer, signToken } from './support/tokens';
 
 const API = '/notifications/api';
 
-/** Bodies every route taking `ids` refuses with 400. */
-const BAD_IDS: Array<[string, unknown]> = [
-  ['1,001 ids', { ids: Array.from({ length: 1001 }, (_, i) => i + 1) }],
-  ['a zero id', { ids: [0] }],
-  ['a negative id', { ids: [-1] }],
-  ['a fractional id', { ids: [1.5] }],
-  ['a string id', { ids: ['1'] }],
-  ['a null id', { ids: [null] }],
-  ['an id past 2^53', { ids: [2 ** 60] }],
-  ['ids as a string', { ids: '1,2' }],
-  ['ids null', { ids: null }],
-  ['no ids', {}],
-  ['an unknown field', { ids: [1], all: true }],
-  ['a JSON array body', [1, 2]],
-];
-
 describe('mark unread, delete, unread count', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp();
-  });
+  const app = useApp();
   afterEach(() => closeSockets());
-  afterAll(() => app.close());
 
   function post(user: User, route: string, body: unknown) {
     return request(app.url)

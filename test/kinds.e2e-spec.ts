@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
-import { startApp, TestApp } from './support/app';
+import { useApp } from './support/app';
 import { createUser } from './support/fixtures';
 import { closeSockets, openSocket } from './support/socket-client';
 import { bearer, signToken } from './support/tokens';
@@ -11,14 +11,12 @@ const LIST = '/notifications/api/list/';
 const KEYS = ['id', 'mensaje', 'leida', 'fecha', 'tipo', 'url', 'datos'];
 
 describe('tipo, url and datos on every notification', () => {
-  let app: TestApp;
+  const app = useApp();
   let staff: User;
   beforeAll(async () => {
-    app = await startApp();
     staff = await createUser(app, { staff: true });
   });
   afterEach(() => closeSockets());
-  afterAll(() => app.close());
 
   function send(body: object) {
     return request(app.url)

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { User } from '../src/users/user.entity';
-import { startApp, TestApp } from './support/app';
+import { useApp } from './support/app';
 import { createUser } from './support/fixtures';
 import { closeSockets, openSocket } from './support/socket-client';
 import { bearer, signToken } from './support/tokens';
@@ -9,14 +9,12 @@ import { bearer, signToken } from './support/tokens';
 const PREFERENCES = '/notifications/api/preferences/';
 
 describe('preferences: silenced kinds', () => {
-  let app: TestApp;
+  const app = useApp();
   let staff: User;
   beforeAll(async () => {
-    app = await startApp();
     staff = await createUser(app, { staff: true });
   });
   afterEach(() => closeSockets());
-  afterAll(() => app.close());
 
   function put(user: User, body: unknown) {
     return request(app.url)
