@@ -20,6 +20,8 @@ import { SEND_BODY_LIMIT } from './notifications/dto/send.dto';
 import { SocketIoAdapter } from './websocket/socket-io.adapter';
 import { SOCKET_PATH } from './websocket/socket-path';
 import { PUT_USER_BODY_LIMIT } from './users/dto/put-user.dto';
+import { DELETE_BODY_LIMIT, MARK_UNREAD_BODY_LIMIT } from './notifications/dto/inbox.dto';
+import { PREFERENCES_BODY_LIMIT } from './preferences/preferences.dto';
 
 /**
  * Each route's JSON body limit, sized to its largest valid body (the contract caps them all at
@@ -30,6 +32,9 @@ export const BODY_LIMITS: readonly RouteBodyLimit[] = [
   { method: 'POST', path: '/notifications/api/send', bytes: SEND_BODY_LIMIT },
   { method: 'POST', path: '/demo/token', bytes: DEMO_TOKEN_BODY_LIMIT },
   { method: 'PUT', path: '/notifications/api/users/{id}', bytes: PUT_USER_BODY_LIMIT },
+  { method: 'POST', path: '/notifications/api/mark-unread', bytes: MARK_UNREAD_BODY_LIMIT },
+  { method: 'POST', path: '/notifications/api/delete', bytes: DELETE_BODY_LIMIT },
+  { method: 'PUT', path: '/notifications/api/preferences', bytes: PREFERENCES_BODY_LIMIT },
 ];
 
 /** Any other path: none takes a body. */

@@ -199,13 +199,24 @@ describe('command line', () => {
         mensaje,
         leida: false,
         fecha: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+        tipo: 'general',
+        url: null,
+        datos: null,
       });
       const list = await request(app.url)
         .get('/notifications/api/list/')
         .set(bearer(signToken(user)))
         .expect(200);
       expect(list.body.notifications).toEqual([
-        { id: printed.id, mensaje, leida: false, fecha: printed.fecha },
+        {
+          id: printed.id,
+          mensaje,
+          leida: false,
+          fecha: printed.fecha,
+          tipo: 'general',
+          url: null,
+          datos: null,
+        },
       ]);
       expect(list.body.unread_count).toBe(1);
     });
@@ -215,6 +226,38 @@ describe('command line', () => {
       const mensaje = 'dos  espacios y "comillas"';
       const printed = JSON.parse(onlyLine(await cli(['notify', user.username, mensaje])));
       expect(printed.mensaje).toBe(mensaje);
+    });
+
+    it('takes --tipo and --url, and refuses ones the contract does not allow', async () => {
+      const user = await createUser(app);
+      const printed = JSON.parse(
+        onlyLine(
+          await cli([
+            'notify',
+            user.username,
+            'Stock',
+            'bajo',
+            '--tipo',
+            'stock',
+            '--url',
+            '/stock/7',
+          ]),
+        ),
+      );
+      expect(printed).toMatchObject({ mensaje: 'Stock bajo', tipo: 'stock', url: '/stock/7' });
+      const [badTipo, badUrl] = await Promise.all([
+        cli(['notify', user.username, 'hola', '--tipo', 'Not A Kind']),
+        cli(['notify', user.username, 'hola', '--url', 'javascript:alert(1)']),
+      ]);
+      expectFailure(badTipo);
+      expect(badTipo.stderr).toMatch(/tipo/);
+      expectFailure(badUrl);
+      expect(badUrl.stderr).toMatch(/url/);
+      const [{ count }] = await app.dataSource.query<Array<{ count: number }>>(
+        'SELECT count(*)::int AS count FROM notificaciones WHERE usuario_id = $1',
+        [user.id],
+      );
+      expect(count).toBe(1);
     });
 
     it('fails for an unknown user, a missing mensaje or an empty one', async () => {
@@ -249,7 +292,15 @@ describe('command line', () => {
       expect(message).toStrictEqual({
         type: 'notificacion_mensaje',
         message: mensaje,
-        notificacion: { id: printed.id, mensaje, leida: false, fecha: printed.fecha },
+        notificacion: {
+          id: printed.id,
+          mensaje,
+          leida: false,
+          fecha: printed.fecha,
+          tipo: 'general',
+          url: null,
+          datos: null,
+        },
       });
       closeSockets();
     });
@@ -345,6 +396,10 @@ describe('command line', () => {
         expect(first.applied).toEqual([
           'InitialSchema1764115200000',
           'DeliveryOutbox1764979200000',
+          'NotificationKinds1765584000000',
+          'DeletionsOutbox1765670400000',
+          'IdempotencyKeys1765756800000',
+          'Preferences1765843200000',
         ]);
         const again = JSON.parse(
           onlyLine(await cli(['migrate'], { DATABASE_URL: url.toString() })),

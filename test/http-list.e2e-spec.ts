@@ -50,7 +50,7 @@ describe('GET /notifications/api/list/', () => {
       .expect(201);
   }
 
-  it('answers exactly {notifications:[{id,mensaje,leida,fecha}], unread_count, next_cursor}', async () => {
+  it('answers exactly {notifications:[{id,mensaje,leida,fecha,tipo,url,datos}], unread_count, next_cursor}', async () => {
     const user = await createUser(app);
     const [id] = await insertNotifications(app, user, [
       { mensaje: 'Pedido #42 listo', fecha: '2025-03-06T10:30:00.123456Z' },
@@ -60,11 +60,29 @@ describe('GET /notifications/api/list/', () => {
       .expect('Content-Type', /application\/json/);
     expect(response.body).toStrictEqual({
       notifications: [
-        { id, mensaje: 'Pedido #42 listo', leida: false, fecha: '2025-03-06T10:30:00.123Z' },
+        {
+          id,
+          mensaje: 'Pedido #42 listo',
+          leida: false,
+          fecha: '2025-03-06T10:30:00.123Z',
+          tipo: 'general',
+          url: null,
+          datos: null,
+        },
       ],
       unread_count: 1,
       next_cursor: null,
     });
+    // The seed's four fields first, in their order, then the additions.
+    expect(Object.keys(response.body.notifications[0])).toEqual([
+      'id',
+      'mensaje',
+      'leida',
+      'fecha',
+      'tipo',
+      'url',
+      'datos',
+    ]);
   });
 
   it('answers the same without the trailing slash', async () => {

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { MARK_READ_BODY_LIMIT } from '../src/notifications/dto/mark-read.dto';
 import { User } from '../src/users/user.entity';
 import { useApp } from './support/app';
+import { BAD_IDS } from './support/bad-ids';
 import { createUser, insertNotifications } from './support/fixtures';
 import { bearer, signToken } from './support/tokens';
 
@@ -128,24 +129,7 @@ describe('POST /notifications/api/mark-read/', () => {
     expect(body).toStrictEqual({ updated: 1000, unread_count: 0 });
   });
 
-  it.each<[string, unknown]>([
-    ['1,001 ids', { ids: Array.from({ length: 1001 }, (_, i) => i + 1) }],
-    ['a zero id', { ids: [0] }],
-    ['a negative id', { ids: [-1] }],
-    ['a fractional id', { ids: [1.5] }],
-    ['a string id', { ids: ['1'] }],
-    ['a null id', { ids: [null] }],
-    ['a boolean id', { ids: [true] }],
-    ['a nested array', { ids: [[1]] }],
-    ['an id past 2^53', { ids: [2 ** 60] }],
-    ['ids as a string', { ids: '1,2' }],
-    ['ids as a number', { ids: 1 }],
-    ['ids as an object', { ids: { 0: 1 } }],
-    ['ids null', { ids: null }],
-    ['no ids', {}],
-    ['an unknown field', { ids: [], all: true }],
-    ['a JSON array body', [1, 2]],
-  ])('rejects %s with 400 in Nest shape', async (_name, payload) => {
+  it.each(BAD_IDS)('rejects %s with 400 in Nest shape', async (_name, payload) => {
     const user = await createUser(app);
     const ids = await insertNotifications(app, user, 1);
     const { body } = await markRead(user, payload).expect(400);

@@ -73,6 +73,9 @@ describe('in-process API (NotificationsService)', () => {
           mensaje: 'Pedido #42 listo',
           leida: false,
           fecha: created.fecha.toISOString(),
+          tipo: 'general',
+          url: null,
+          datos: null,
         },
       });
       const [row] = await app.dataSource.query<

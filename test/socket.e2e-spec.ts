@@ -211,7 +211,15 @@ describe('Socket.IO gateway', () => {
       expect(message).toStrictEqual({
         type: 'notificacion_mensaje',
         message: mensaje,
-        notificacion: { id, mensaje, leida: false, fecha: stored!.fecha },
+        notificacion: {
+          id,
+          mensaje,
+          leida: false,
+          fecha: stored!.fecha,
+          tipo: 'general',
+          url: null,
+          datos: null,
+        },
       });
       expect(message.notificacion.fecha).toMatch(ISO_MILLIS);
     });
@@ -499,6 +507,9 @@ describe('Socket.IO gateway', () => {
           mensaje: 'two',
           leida: false,
           fecha: expect.stringMatching(ISO_MILLIS),
+          tipo: 'general',
+          url: null,
+          datos: null,
         },
       });
       expect(tab.all('notificacion_mensaje')[2].message).toBe('four');

@@ -21,6 +21,9 @@ interface Row {
   mensaje: string;
   leida: boolean;
   fecha: Date;
+  tipo: string;
+  url: string | null;
+  datos: Record<string, unknown> | null;
   position: string;
 }
 
@@ -60,6 +63,9 @@ const server = createServer((req, res) => {
         mensaje: row.mensaje,
         leida: row.leida,
         fecha: row.fecha.toISOString(),
+        tipo: row.tipo,
+        url: row.url,
+        datos: row.datos,
       })),
       unread_count: unreadCount,
       next_cursor:

@@ -12,6 +12,8 @@ export const OPTIONS = {
   days: { type: 'string' },
   users: { type: 'string' },
   notifications: { type: 'string' },
+  tipo: { type: 'string' },
+  url: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 export type Options = {

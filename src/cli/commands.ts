@@ -25,7 +25,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: async (input) => (await import('./user.commands.js')).token(input),
   },
   notify: {
-    synopsis: '<username> <mensaje...>',
+    synopsis: '<username> <mensaje...> [--tipo T] [--url U]',
     summary: [
       'store a notification; a service running on the same database',
       'pushes it to open tabs (stderr says so when none runs)',
@@ -36,7 +36,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: '[--days N]',
     summary: [
       'delete notifications older than N days, N >= 1 (default',
-      'RETENTION_DAYS; when that is 0, purging is off)',
+      'RETENTION_DAYS; when that is 0, purging is off), and',
+      'Idempotency-Keys past 24 hours',
     ],
     run: async (input) => (await import('./notification.commands.js')).purge(input),
   },

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { seed as seedDemo } from '../demo/seed';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { NotificationsService } from '../notifications/notifications.service';
 import { UsersService } from '../users/users.service';
 import { CommandInput, UsageError, wholeNumber } from './arguments';
@@ -12,13 +13,13 @@ const NO_SERVICE =
   'notify: stored, but no service is running on this database, so no open tab gets it now; ' +
   'a tab lists it (or catches up on it) when it connects to one\n';
 
-export function notify({ args, config }: CommandInput): Promise<string> {
+export function notify({ args, options, config }: CommandInput): Promise<string> {
   if (args.length < 2) throw new UsageError('notify takes a username and a message');
   return withContext(CliModule.register(config), async (app) => {
     const user = await app.get(UsersService).getByUsername(args[0]);
     const created = await app
       .get(NotificationsService)
-      .notificarUsuario(user, args.slice(1).join(' '));
+      .notificarUsuario(user, args.slice(1).join(' '), { tipo: options.tipo, url: options.url });
     if (!(await deliveryLeaderRuns(app.get(DataSource)))) process.stderr.write(NO_SERVICE);
     return JSON.stringify({
       id: created.id,
@@ -26,6 +27,9 @@ export function notify({ args, config }: CommandInput): Promise<string> {
       mensaje: created.mensaje,
       leida: created.leida,
       fecha: created.fecha.toISOString(),
+      tipo: created.tipo,
+      url: created.url,
+      datos: created.datos,
     });
   });
 }
@@ -55,9 +59,11 @@ export async function purge({ options, config }: CommandInput): Promise<string> 
     );
     return JSON.stringify({ deleted: 0, purging: 'off' });
   }
-  return withContext(CliModule.register(config), async (app) =>
-    JSON.stringify({ deleted: await app.get(NotificationsService).purgeOlderThan(days) }),
-  );
+  return withContext(CliModule.register(config), async (app) => {
+    const keys = await app.get(IdempotencyService).purgeExpired();
+    process.stderr.write(`purged ${keys} idempotency keys past 24 hours\n`);
+    return JSON.stringify({ deleted: await app.get(NotificationsService).purgeOlderThan(days) });
+  });
 }
 
 export function seed({ options, config }: CommandInput): Promise<string> {

@@ -9,6 +9,12 @@ export interface NotificacionJson {
   leida: boolean;
   /** ISO 8601, UTC, milliseconds. */
   fecha: string;
+  /** What kind of notification it is; `general` unless its sender said. */
+  tipo: string;
+  /** Where the frontend goes when it is clicked: a path (`/pedidos/42`) or an http(s) URL. */
+  url: string | null;
+  /** A JSON object for the frontend's own use. */
+  datos: Record<string, unknown> | null;
 }
 
 export interface NotificacionMensajeEvent {
@@ -19,6 +25,11 @@ export interface NotificacionMensajeEvent {
 
 export interface UnreadCountEvent {
   unread_count: number;
+}
+
+/** After a delete: these notifications of the user are gone (from every tab). */
+export interface NotificacionesEliminadasEvent {
+  ids: number[];
 }
 
 /** After a catch-up: how many were replayed, and whether that was all (else the client lists). */
@@ -32,9 +43,31 @@ export interface MarkReadResult {
   unread_count: number;
 }
 
+/** Mark-unread answers as mark-read does. */
+export type MarkUnreadResult = MarkReadResult;
+
+export interface DeleteResult {
+  deleted: number;
+  unread_count: number;
+}
+
 export interface MarkReadRequest {
   ids: number[];
 }
+
+/** 1..1,000 ids: mark-unread has no "all". */
+export type MarkUnreadRequest = MarkReadRequest;
+
+/** `ids: []` deletes every read one ("clear read"). */
+export type DeleteRequest = MarkReadRequest;
+
+/** `GET` and `PUT preferences`: the kinds (tipo) not pushed live. */
+export interface Preferences {
+  silenciados: string[];
+}
+
+/** `GET unread-count` answers as the `unread_count` event says. */
+export type UnreadCountResponse = UnreadCountEvent;
 
 /** A page of `GET list`. */
 export interface ListResponse {
@@ -53,6 +86,7 @@ export interface SendResponse {
 export interface ServerToClientEvents {
   notificacion_mensaje: (event: NotificacionMensajeEvent) => void;
   unread_count: (event: UnreadCountEvent) => void;
+  notificaciones_eliminadas: (event: NotificacionesEliminadasEvent) => void;
   catch_up: (event: CatchUpEvent) => void;
 }
 

@@ -5,7 +5,7 @@ import { Coalescer } from '../common/coalescer';
 import { QUERY_BOUND_MS } from '../database/bounded-client';
 import { runPrepared } from '../database/prepared';
 import { ListPosition } from './cursor';
-import { OUTBOX_RECOUNT_OF_USER } from './delivery/outbox.repository';
+import { OUTBOX_DELETIONS_OF_USER, OUTBOX_RECOUNT_OF_USER } from './delivery/outbox-writes';
 import { Notificacion } from './notificacion.entity';
 
 // The statements are exported so that the benchmark's raw baselines (and the EXPLAIN it
@@ -16,16 +16,20 @@ export interface ListShape {
   unread: boolean;
   /** Whether the page continues from a cursor. */
   after: boolean;
+  /** Whether only one `tipo` is listed (the last parameter). */
+  tipo?: boolean;
 }
 
 /** A stable name per statement text, for PostgreSQL to prepare it once per connection. */
 export function listStatementName(shape: ListShape): string {
-  return `notificaciones.list${shape.unread ? '-unread' : ''}${shape.after ? '-after' : ''}`;
+  return `notificaciones.list${shape.unread ? '-unread' : ''}${shape.after ? '-after' : ''}${shape.tipo ? '-tipo' : ''}`;
 }
 
 /**
  * A page of `$1`'s notifications, newest first, `$2` rows (the limit + 1, to know whether more
- * follow), after the cursor's `$3` fecha and `$4` id when `after`; `position` is `fecha` with its
+ * follow), after the cursor's `$3` fecha and `$4` id when `after`, of the `tipo` in the last
+ * parameter when `tipo` (no index of its own: the page walks the same index and skips the other
+ * kinds, where an index per kind would cost every mark-read); `position` is `fecha` with its
  * microseconds, for the next cursor. The unread count is COUNT_UNREAD_SQL's, asked alongside:
  * concurrent pages of one user then share one count, however large their backlog.
  */
@@ -35,7 +39,8 @@ export function listSql(shape: ListShape): string {
   // Spelled out rather than as a row comparison so both indexes can range-scan on fecha.
   if (shape.after)
     where += ' AND fecha <= $3::timestamptz AND (fecha < $3::timestamptz OR id < $4)';
-  return `SELECT id, mensaje, leida, fecha,
+  if (shape.tipo) where += ` AND tipo = $${shape.after ? 5 : 3}`;
+  return `SELECT id, mensaje, leida, fecha, tipo, url, datos,
               to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
        FROM notificaciones
        WHERE ${where}
@@ -65,6 +70,35 @@ export function markReadSql(onlyIds: boolean): string {
               (SELECT count(*) FROM notificaciones WHERE usuario_id = $1 AND NOT leida)::int AS unread`;
 }
 
+/**
+ * Marks `$1`'s read notifications with an id in `$2` unread. Answers how many changed and how
+ * many were unread before (the count sees the snapshot from before the UPDATE). Adds an outbox
+ * row in the same statement, as mark-read does: the delivery leader recounts once it commits.
+ */
+const MARK_UNREAD_SQL = `WITH updated AS (
+         UPDATE notificaciones SET leida = false
+         WHERE usuario_id = $1 AND leida AND id = ANY($2::bigint[])
+         RETURNING 1
+       ), ${OUTBOX_RECOUNT_OF_USER}
+       SELECT (SELECT count(*) FROM updated)::int AS updated,
+              (SELECT count(*) FROM notificaciones WHERE usuario_id = $1 AND NOT leida)::int AS unread`;
+
+/**
+ * Deletes `$1`'s notifications: those with an id in `$2` when `onlyIds`, else every read one
+ * ("clear read"). Answers how many went, how many of them were unread, and how many were unread
+ * before; the outbox row names them, so every socket of the user hears of it.
+ */
+function deleteSql(onlyIds: boolean): string {
+  return `WITH deleted AS (
+         DELETE FROM notificaciones
+         WHERE usuario_id = $1 AND ${onlyIds ? 'id = ANY($2::bigint[])' : 'leida'}
+         RETURNING id, leida
+       ), ${OUTBOX_DELETIONS_OF_USER}
+       SELECT (SELECT count(*) FROM deleted)::int AS deleted,
+              (SELECT count(*) FROM deleted WHERE NOT leida)::int AS deleted_unread,
+              (SELECT count(*) FROM notificaciones WHERE usuario_id = $1 AND NOT leida)::int AS unread`;
+}
+
 /** Unread counts (handshakes, lists) in flight at once, and users per counting query. */
 const COUNTS_IN_FLIGHT = 2;
 const COUNTS_PER_QUERY = 500;
@@ -80,10 +114,22 @@ interface ListRow {
   mensaje: string;
   leida: boolean;
   fecha: Date;
+  tipo: string;
+  url: string | null;
+  datos: Record<string, unknown> | null;
   position: string;
 }
 
-/** The statements of one user's inbox: what it lists, counts and marks read. */
+/** Which of the user's notifications a page lists. */
+export interface ListFilter {
+  unread: boolean;
+  /** Older than this position (the cursor's). */
+  after?: ListPosition;
+  /** Only this kind. */
+  tipo?: string;
+}
+
+/** The statements of one user's inbox: what it lists and counts, marks (un)read and deletes. */
 @Injectable()
 export class InboxRepository {
   /**
@@ -103,16 +149,13 @@ export class InboxRepository {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Up to `limit` of the user's notifications, newest first, older than `after` when given. */
-  async list(
-    userId: number,
-    limit: number,
-    unread: boolean,
-    after?: ListPosition,
-  ): Promise<ListedNotificacion[]> {
+  /** Up to `limit` of the user's notifications, newest first, as `filter` says. */
+  async list(userId: number, limit: number, filter: ListFilter): Promise<ListedNotificacion[]> {
+    const { after, tipo } = filter;
     const params: unknown[] = [userId, limit];
     if (after) params.push(after.fecha, after.id);
-    const shape = { unread, after: after !== undefined };
+    if (tipo !== undefined) params.push(tipo);
+    const shape = { unread: filter.unread, after: after !== undefined, tipo: tipo !== undefined };
     const rows = await runPrepared<ListRow>(
       this.dataSource,
       listStatementName(shape),
@@ -126,6 +169,9 @@ export class InboxRepository {
         mensaje: row.mensaje,
         leida: row.leida,
         fecha: row.fecha,
+        tipo: row.tipo,
+        url: row.url,
+        datos: row.datos,
       }),
       position: row.position,
     }));
@@ -150,6 +196,36 @@ export class InboxRepository {
       onlyIds ? [userId, ids] : [userId],
     );
     return row;
+  }
+
+  /**
+   * Marks the user's read notifications with these ids unread, queueing a recount for the
+   * delivery leader; answers how many changed and how many are unread after.
+   */
+  async markUnread(userId: number, ids: number[]): Promise<{ updated: number; unread: number }> {
+    const [row] = await runPrepared<{ updated: number; unread: number }>(
+      this.dataSource,
+      'notificaciones.mark-unread',
+      MARK_UNREAD_SQL,
+      [userId, ids],
+    );
+    return { updated: row.updated, unread: row.unread + row.updated };
+  }
+
+  /**
+   * Deletes the user's notifications with these ids (every read one when `ids` is empty),
+   * queueing their removal and a recount for the delivery leader; answers how many went and
+   * how many are unread after.
+   */
+  async delete(userId: number, ids: number[]): Promise<{ deleted: number; unread: number }> {
+    const onlyIds = ids.length > 0;
+    const [row] = await runPrepared<{ deleted: number; deleted_unread: number; unread: number }>(
+      this.dataSource,
+      onlyIds ? 'notificaciones.delete-ids' : 'notificaciones.delete-read',
+      deleteSql(onlyIds),
+      onlyIds ? [userId, ids] : [userId],
+    );
+    return { deleted: row.deleted, unread: Math.max(0, row.unread - row.deleted_unread) };
   }
 
   /** The unread count of each of these users, in the same order: one query for many callers. */

@@ -29,6 +29,25 @@ export class Notificacion {
   @Column({ type: 'timestamptz', default: () => 'now()' })
   fecha!: Date;
 
+  /** What kind of notification it is (`pedido`, `stock`...): 1..50 of a-z 0-9 _ -. */
+  @Column({ type: 'varchar', length: 50, default: 'general' })
+  tipo!: string;
+
+  /** Where the frontend goes when it is clicked: a path or an http(s) URL. */
+  @Column({ type: 'text', nullable: true })
+  url!: string | null;
+
+  /** A JSON object for the frontend's own use, at most 4 KiB serialized. */
+  @Column({ type: 'jsonb', nullable: true })
+  datos!: Record<string, unknown> | null;
+
+  /**
+   * Stored while its user had silenced its `tipo`: stored read, never pushed, never replayed.
+   * Not part of the notification's JSON.
+   */
+  @Column({ type: 'boolean', default: false, select: false })
+  silenciada?: boolean;
+
   /** The form the admin and logs of the replaced system showed: "<username> - <mensaje>". */
   toString(): string {
     return `${this.usuario?.username ?? `user ${this.usuarioId}`} - ${this.mensaje}`;

@@ -13,6 +13,9 @@ import type { Server } from 'socket.io';
 import { AuthModule } from '../auth/auth.module';
 import { TokenVerifier } from '../auth/token-verifier';
 import { NOTIFICATIONS_ENTITIES } from '../database/schema';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { PreferencesController } from '../preferences/preferences.controller';
+import { PreferencesModule } from '../preferences/preferences.module';
 import { LimitsModule } from '../limits/limits.module';
 import { RetryAfterInterceptor } from '../limits/retry-after.interceptor';
 import { SocketLimits } from '../limits/socket-limits';
@@ -28,7 +31,9 @@ import { DeliveryLeader } from './delivery/delivery-leader';
 import { Doorbell } from './delivery/doorbell';
 import { OutboxRepository } from './delivery/outbox.repository';
 import { readSince } from './handshake-since';
+import { InboxController } from './inbox.controller';
 import { InboxRepository } from './inbox.repository';
+import { InboxService } from './inbox.service';
 import { NotificationsController } from './notifications.controller';
 import { HANDSHAKE_STEPS, NotificationsGateway } from './notifications.gateway';
 import {
@@ -55,6 +60,7 @@ const CORE: Provider[] = [
   NotificationsService,
   NotificationsRepository,
   InboxRepository,
+  InboxService,
   NotificationsPublisher,
   AfterCommit,
   OutboxRepository,
@@ -135,8 +141,12 @@ export class NotificationsModule implements OnApplicationBootstrap {
         ScheduleModule.forRoot(),
         AuthModule,
         LimitsModule,
+        IdempotencyModule,
+        PreferencesModule,
       ],
-      controllers: http ? [NotificationsController, UsersController] : [],
+      controllers: http
+        ? [NotificationsController, InboxController, PreferencesController, UsersController]
+        : [],
       providers: [...CORE, ...(sockets ? SOCKETS : []), ...(http ? HTTP_LIMITS : [])],
       exports: [
         NotificationsService,

@@ -1,8 +1,17 @@
 import { Server } from 'socket.io';
 import type { MetricsService } from '../metrics/metrics.service';
+import type { NotificacionJson } from './events';
 import { NotificationsPublisher } from './notifications.publisher';
 
-const NOTIFICACION = { id: 7, mensaje: 'hola', leida: false, fecha: '2025-03-06T10:30:00.000Z' };
+const NOTIFICACION: NotificacionJson = {
+  id: 7,
+  mensaje: 'hola',
+  leida: false,
+  fecha: '2025-03-06T10:30:00.000Z',
+  tipo: 'general',
+  url: null,
+  datos: null,
+};
 
 function harness(server?: Server) {
   const metrics = { emitted: jest.fn() };

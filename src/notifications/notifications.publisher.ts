@@ -58,6 +58,11 @@ export class NotificationsPublisher {
     this.toUser(userId, 'unread_count', { unread_count: unread });
   }
 
+  /** The notifications a delete removed, to every socket of the user. */
+  deleted(userId: number, ids: number[]): void {
+    this.toUser(userId, 'notificaciones_eliminadas', { ids });
+  }
+
   /**
    * A catch-up, to the one socket that asked: the notifications it missed, then `catch_up`
    * (also after a failed or skipped replay: `complete: false` tells the client to list).

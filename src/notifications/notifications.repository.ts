@@ -6,8 +6,9 @@ import { QUERY_BOUND_MS } from '../database/bounded-client';
 import { isForeignKeyViolation } from '../database/errors';
 import { runPrepared } from '../database/prepared';
 import { toUser } from '../users/users.repository';
-import { OUTBOX_OF_INSERTED } from './delivery/outbox.repository';
+import { OUTBOX_OF_INSERTED } from './delivery/outbox-writes';
 import { Notificacion } from './notificacion.entity';
+import { NotificationContent } from './notification-fields';
 
 /** Single notifications in flight at once, and the most rows one coalesced INSERT carries. */
 const SINGLES_IN_FLIGHT = 2;
@@ -16,7 +17,7 @@ const PURGE_BATCH = 5000;
 
 /**
  * A new row with its user, so its string form names the user even when given only an id.
- * Without its `mensaje`: the caller has it, and a fan-out would bring it back once per row.
+ * Without what the sender wrote: the caller has it, and a fan-out would bring it back per row.
  */
 interface CreatedRow {
   id: string;
@@ -29,26 +30,44 @@ interface CreatedRow {
 
 interface Single {
   userId: number;
-  mensaje: string;
+  content: NotificationContent;
 }
 
 const RETURNED = 'id, usuario_id, leida, fecha';
 
+/**
+ * The recipient's preferences, joined into the INSERT itself (no query of its own): a
+ * notification of a `tipo` its user silenced is stored already read, and marked `silenciada`
+ * so that neither the outbox (see OUTBOX_OF_INSERTED) nor catch-up ever pushes it.
+ */
+const PREFERENCES_OF = (userId: string) => `LEFT JOIN preferencias p ON p.usuario_id = ${userId}`;
+/** Whether the row being inserted is of a `tipo` its user silenced (the `tipo` is a parameter). */
+const MUTED_OF = (tipo: string) => `coalesce(${tipo} = ANY(p.silenciados), false)`;
+
+/** `datos` as the INSERTs take it: JSON text, cast to jsonb there. */
+function datosParam(content: NotificationContent): string | null {
+  return content.datos === null ? null : JSON.stringify(content.datos);
+}
+
 /** A stored notification with its user: they passed the `is_active` check of the INSERT. */
-function toEntity(row: CreatedRow, mensaje: string): Notificacion {
+function toEntity(row: CreatedRow, content: NotificationContent): Notificacion {
   return Object.assign(new Notificacion(), {
     id: Number(row.id),
     usuarioId: row.usuario_id,
     usuario: toUser({ id: row.usuario_id, username: row.username, is_staff: row.is_staff }),
-    mensaje,
+    mensaje: content.mensaje,
     leida: row.leida,
     fecha: row.fecha,
+    tipo: content.tipo,
+    url: content.url,
+    datos: content.datos,
   });
 }
 
 /**
  * The statements that store and delete notifications. Every INSERT adds its outbox row in the
- * same statement (OUTBOX_OF_INSERTED), so the delivery leader sees exactly what committed.
+ * same statement (OUTBOX_OF_INSERTED), so the delivery leader sees exactly what committed, and
+ * reads its recipients' preferences in the same statement too (a silenced `tipo` is stored read).
  */
 @Injectable()
 export class NotificationsRepository {
@@ -65,8 +84,8 @@ export class NotificationsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Stores one notification for an active user (coalesced); undefined when it is not one. */
-  insertOne(userId: number, mensaje: string): Promise<Notificacion | undefined> {
-    return this.singles.run({ userId, mensaje });
+  insertOne(userId: number, content: NotificationContent): Promise<Notificacion | undefined> {
+    return this.singles.run({ userId, content });
   }
 
   /**
@@ -75,7 +94,7 @@ export class NotificationsRepository {
    */
   async insertForAll(
     ids: number[],
-    mensaje: string,
+    content: NotificationContent,
     manager?: EntityManager,
   ): Promise<{ created: Notificacion[]; failed: boolean }> {
     try {
@@ -86,16 +105,17 @@ export class NotificationsRepository {
         `WITH found AS (
            SELECT id, username, is_staff FROM users WHERE id = ANY($1::int[]) AND is_active
          ), inserted AS (
-           INSERT INTO notificaciones (usuario_id, mensaje)
-           SELECT id, $2 FROM unnest($1::int[]) AS t(id)
+           INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos, leida, silenciada)
+           SELECT t.id, $2, $3::text, $4, $5::jsonb, ${MUTED_OF('$3::text')}, ${MUTED_OF('$3::text')}
+           FROM unnest($1::int[]) AS t(id) ${PREFERENCES_OF('t.id')}
            WHERE (SELECT count(*) FROM found) = cardinality($1::int[])
            RETURNING ${RETURNED}
          ), ${OUTBOX_OF_INSERTED}
          SELECT i.*, f.username, f.is_staff FROM inserted i JOIN found f ON f.id = i.usuario_id`,
-        [ids, mensaje],
+        [ids, content.mensaje, content.tipo, content.url, datosParam(content)],
         manager,
       );
-      return { created: rows.map((row) => toEntity(row, mensaje)), failed: false };
+      return { created: rows.map((row) => toEntity(row, content)), failed: false };
     } catch (error) {
       // A user deleted between the check and the insert: the statement (and with it a caller's
       // transaction) failed.
@@ -105,23 +125,28 @@ export class NotificationsRepository {
   }
 
   /** Stores one notification for every active staff user, by user id. */
-  async insertForStaff(mensaje: string, manager?: EntityManager): Promise<Notificacion[]> {
+  async insertForStaff(
+    content: NotificationContent,
+    manager?: EntityManager,
+  ): Promise<Notificacion[]> {
     const rows = await runPrepared<CreatedRow>(
       this.dataSource,
       'notificaciones.insert-staff',
       `WITH staff AS (
          SELECT id, username, is_staff FROM users WHERE is_staff AND is_active
        ), inserted AS (
-         INSERT INTO notificaciones (usuario_id, mensaje)
-         SELECT id, $1 FROM staff ORDER BY id
+         INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos, leida, silenciada)
+         SELECT s.id, $1, $2::text, $3, $4::jsonb, ${MUTED_OF('$2::text')}, ${MUTED_OF('$2::text')}
+         FROM staff s ${PREFERENCES_OF('s.id')}
+         ORDER BY s.id
          RETURNING ${RETURNED}
        ), ${OUTBOX_OF_INSERTED}
        SELECT i.*, s.username, s.is_staff FROM inserted i JOIN staff s ON s.id = i.usuario_id
        ORDER BY i.usuario_id`,
-      [mensaje],
+      [content.mensaje, content.tipo, content.url, datosParam(content)],
       manager,
     );
-    return rows.map((row) => toEntity(row, mensaje));
+    return rows.map((row) => toEntity(row, content));
   }
 
   /** Stores already-dated notifications in one INSERT, with no outbox row; answers how many. */
@@ -181,18 +206,27 @@ export class NotificationsRepository {
         this.dataSource,
         'notificaciones.insert-singles',
         `WITH wanted AS (
-           SELECT * FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS t(usuario_id, mensaje, ord)
+           SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[])
+             WITH ORDINALITY AS t(usuario_id, mensaje, tipo, url, datos, ord)
          ), inserted AS (
-           INSERT INTO notificaciones (usuario_id, mensaje)
-           SELECT w.usuario_id, w.mensaje
+           INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos, leida, silenciada)
+           SELECT w.usuario_id, w.mensaje, w.tipo, w.url, w.datos::jsonb, m.muted, m.muted
            FROM wanted w JOIN users u ON u.id = w.usuario_id AND u.is_active
+           ${PREFERENCES_OF('w.usuario_id')}
+           CROSS JOIN LATERAL (SELECT ${MUTED_OF('w.tipo')} AS muted) m
            ORDER BY w.ord
            RETURNING ${RETURNED}
          ), ${OUTBOX_OF_INSERTED}
          SELECT i.*, u.username, u.is_staff
          FROM inserted i JOIN users u ON u.id = i.usuario_id
          ORDER BY i.id`,
-        [batch.map((single) => single.userId), batch.map((single) => single.mensaje)],
+        [
+          batch.map((single) => single.userId),
+          batch.map((single) => single.content.mensaje),
+          batch.map((single) => single.content.tipo),
+          batch.map((single) => single.content.url),
+          batch.map((single) => datosParam(single.content)),
+        ],
       );
     } catch (error) {
       // A user deleted mid-statement fails the whole batch: retry each on its own.
@@ -204,7 +238,7 @@ export class NotificationsRepository {
     // whose user was not found (every input of that user, since they share the same answer).
     let next = 0;
     return batch.map((single) =>
-      rows[next]?.usuario_id === single.userId ? toEntity(rows[next++], single.mensaje) : undefined,
+      rows[next]?.usuario_id === single.userId ? toEntity(rows[next++], single.content) : undefined,
     );
   }
 }

@@ -9,6 +9,7 @@ import type { Doorbell } from './delivery/doorbell';
 import type { OutboxRepository } from './delivery/outbox.repository';
 import type { InboxRepository, ListedNotificacion } from './inbox.repository';
 import { Notificacion } from './notificacion.entity';
+import type { NotificationContent } from './notification-fields';
 import type { NotificationsRepository } from './notifications.repository';
 import { CATCH_UP_LIMIT, NotificationsService } from './notifications.service';
 
@@ -18,12 +19,17 @@ function user(id: number, username = `user${id}`): User {
   return Object.assign(new User(), { id, username, isStaff: false, isActive: true });
 }
 
-function stored(id: number, usuarioId: number, mensaje: string): Notificacion {
+/** What a send of `mensaje` with no other field stores. */
+function plain(mensaje: string): NotificationContent {
+  return { mensaje, tipo: 'general', url: null, datos: null };
+}
+
+function stored(id: number, usuarioId: number, content: NotificationContent): Notificacion {
   return Object.assign(new Notificacion(), {
     id,
     usuarioId,
     usuario: user(usuarioId, `found${usuarioId}`),
-    mensaje,
+    ...content,
     leida: false,
     fecha: FECHA,
   });
@@ -34,13 +40,13 @@ function harness(activeIds: number[] = [1, 2, 3]) {
   let nextId = 100;
   const active = new Set(activeIds);
   const repository = {
-    insertOne: jest.fn((userId: number, mensaje: string) =>
-      Promise.resolve(active.has(userId) ? stored(nextId++, userId, mensaje) : undefined),
+    insertOne: jest.fn((userId: number, content: NotificationContent) =>
+      Promise.resolve(active.has(userId) ? stored(nextId++, userId, content) : undefined),
     ),
-    insertForAll: jest.fn((ids: number[], mensaje: string) => {
+    insertForAll: jest.fn((ids: number[], content: NotificationContent) => {
       const ok = ids.every((id) => active.has(id));
       // Reversed: the repository promises no order.
-      const created = ok ? [...ids].reverse().map((id) => stored(nextId++, id, mensaje)) : [];
+      const created = ok ? [...ids].reverse().map((id) => stored(nextId++, id, content)) : [];
       return Promise.resolve({ created, failed: false });
     }),
     insertForStaff: jest.fn(() => Promise.resolve([] as Notificacion[])),
@@ -94,11 +100,27 @@ describe('NotificationsService', () => {
       const { service, repository, doorbell, metrics } = harness();
       const ana = user(1, 'ana');
       const created = await service.notificarUsuario(ana, 'hola');
-      expect(repository.insertOne).toHaveBeenCalledWith(1, 'hola');
+      expect(repository.insertOne).toHaveBeenCalledWith(1, plain('hola'));
       expect(created.usuario).toBe(ana);
       expect(String(created)).toBe('ana - hola');
       expect(doorbell.ring).toHaveBeenCalledTimes(1);
       expect(metrics.notificationsCreated).toHaveBeenCalledWith(1);
+    });
+
+    it('stores the tipo, url and datos given, and refuses bad ones before storing anything', async () => {
+      const { service, repository } = harness();
+      const fields = { tipo: 'pedido', url: '/pedidos/42', datos: { pedido: 42 } };
+      const created = await service.notificarUsuario(1, 'hola', fields);
+      expect(repository.insertOne).toHaveBeenCalledWith(1, { mensaje: 'hola', ...fields });
+      expect(created).toMatchObject(fields);
+      for (const bad of [{ tipo: 'Pedido' }, { url: 'javascript:x' }, { datos: [] as never }]) {
+        await expect(service.notificarUsuario(1, 'hola', bad)).rejects.toThrow(
+          BadRequestException,
+        );
+        await expect(service.notificarStaff('hola', bad)).rejects.toThrow(BadRequestException);
+      }
+      expect(repository.insertOne).toHaveBeenCalledTimes(1);
+      expect(repository.insertForStaff).not.toHaveBeenCalled();
     });
 
     it('gives an id-only caller the user as the INSERT found it', async () => {
@@ -117,7 +139,7 @@ describe('NotificationsService', () => {
     it('stores one per distinct user, in the order given', async () => {
       const { service, repository } = harness();
       const created = await service.notificarUsuarios([3, 1, 3, user(1, 'ana')], 'hola');
-      expect(repository.insertForAll).toHaveBeenCalledWith([3, 1], 'hola', undefined);
+      expect(repository.insertForAll).toHaveBeenCalledWith([3, 1], plain('hola'), undefined);
       expect(created.map((item) => item.usuarioId)).toEqual([3, 1]);
       expect(created[1].usuario?.username).toBe('ana');
     });
@@ -145,7 +167,7 @@ describe('NotificationsService', () => {
       const manager = {} as EntityManager;
       await service.notificarUsuario(1, 'hola', { manager });
       expect(repository.insertOne).not.toHaveBeenCalled();
-      expect(repository.insertForAll).toHaveBeenCalledWith([1], 'hola', manager);
+      expect(repository.insertForAll).toHaveBeenCalledWith([1], plain('hola'), manager);
       expect(doorbell.ring).not.toHaveBeenCalled();
       commit();
       expect(doorbell.ring).toHaveBeenCalledTimes(1);
@@ -163,25 +185,30 @@ describe('NotificationsService', () => {
     it('asks one row more than the page, and gives a cursor only when more follow', async () => {
       const { service, inbox } = harness();
       const rows = [3, 2, 1].map((id) => ({
-        notificacion: stored(id, 1, `m${id}`),
+        notificacion: stored(id, 1, plain(`m${id}`)),
         position: `2025-03-06T10:30:00.00000${id}Z`,
       }));
       inbox.list.mockResolvedValueOnce(rows);
       const page = await service.list(1, { limit: 2 });
-      expect(inbox.list).toHaveBeenCalledWith(1, 3, false, undefined);
+      expect(inbox.list).toHaveBeenCalledWith(1, 3, { unread: false });
       expect(page.notifications.map((item) => item.id)).toEqual([3, 2]);
       expect(page.notifications[0]).toEqual({
         id: 3,
         mensaje: 'm3',
         leida: false,
         fecha: '2025-03-06T10:30:00.000Z',
+        tipo: 'general',
+        url: null,
+        datos: null,
       });
       expect(page.unread_count).toBe(4);
       expect(page.next_cursor).toBe(encodeCursor({ fecha: rows[1].position, id: 2 }));
 
       inbox.list.mockResolvedValueOnce(rows.slice(0, 2));
       expect((await service.list(1, { limit: 2, unread: true })).next_cursor).toBeNull();
-      expect(inbox.list).toHaveBeenLastCalledWith(1, 3, true, undefined);
+      expect(inbox.list).toHaveBeenLastCalledWith(1, 3, { unread: true });
+      await service.list(1, { limit: 2, unread: true, tipo: 'pedido' });
+      expect(inbox.list).toHaveBeenLastCalledWith(1, 3, { unread: true, tipo: 'pedido' });
     });
 
     it('refuses a cursor it did not make', async () => {

@@ -12,10 +12,16 @@ import { CatchUpEvent, ListResponse, MarkReadResult, NotificacionJson } from './
 import { InboxRepository } from './inbox.repository';
 import { mensajeProblem } from './mensaje';
 import { Notificacion } from './notificacion.entity';
+import {
+  contentProblem,
+  contentWithDefaults,
+  NotificationContent,
+  NotificationFields,
+} from './notification-fields';
 import { NotificationsRepository } from './notifications.repository';
 import { toJson } from './payloads';
 
-export interface NotifyOptions {
+export interface NotifyOptions extends NotificationFields {
   /** A manager inside the caller's transaction: the row joins it, the emit waits for its commit. */
   manager?: EntityManager;
 }
@@ -24,6 +30,8 @@ export interface ListOptions {
   limit: number;
   cursor?: string;
   unread?: boolean;
+  /** Only notifications of this kind. */
+  tipo?: string;
 }
 
 /** What a reconnecting client is replayed, and whether that was everything pending. */
@@ -53,6 +61,14 @@ const FAN_OUT_WAIT_MS = 5_000;
 function assertMensaje(mensaje: string): void {
   const problem = mensajeProblem(mensaje);
   if (problem) throw new BadRequestException(problem);
+}
+
+/** The content of a send with its defaults, checked: a 400 naming the first field refused. */
+function contentOf(mensaje: string, opts: NotifyOptions): NotificationContent {
+  const content = contentWithDefaults(mensaje, opts);
+  const problem = contentProblem(content);
+  if (problem) throw new BadRequestException(problem);
+  return content;
 }
 
 function unknownUsers(ids: readonly number[]): BadRequestException {
@@ -109,7 +125,7 @@ export class NotificationsService {
     mensaje: string,
     opts: NotifyOptions = {},
   ): Promise<Notificacion[]> {
-    assertMensaje(mensaje);
+    const content = contentOf(mensaje, opts);
     // The User objects the caller gave, to hand back on its notifications; ids alone get the
     // user as the INSERT found it.
     const given = new Map<number, User | undefined>();
@@ -121,7 +137,7 @@ export class NotificationsService {
     const ids = [...given.keys()];
     if (ids.length === 0) return [];
     if (ids.length === 1 && opts.manager === undefined) {
-      const created = await this.stored.insertOne(ids[0], mensaje);
+      const created = await this.stored.insertOne(ids[0], content);
       if (!created) throw unknownUsers(ids);
       created.usuario = given.get(ids[0]) ?? created.usuario;
       this.announce(1);
@@ -129,7 +145,7 @@ export class NotificationsService {
     }
     await this.fanOuts.acquire(ids.length);
     try {
-      return await this.notifyAll(ids, given, mensaje, opts.manager);
+      return await this.notifyAll(ids, given, content, opts.manager);
     } finally {
       this.fanOuts.release(ids.length);
     }
@@ -137,12 +153,12 @@ export class NotificationsService {
 
   /** Stores one notification for every active staff user (none is fine); the leader pushes them. */
   async notificarStaff(mensaje: string, opts: NotifyOptions = {}): Promise<Notificacion[]> {
-    assertMensaje(mensaje);
+    const content = contentOf(mensaje, opts);
     // How many staff there are is known only once stored: the INSERT counts as one recipient
     // (the staff list is short; the delivery leader bounds the pushes either way).
     await this.fanOuts.acquire(1);
     try {
-      const created = await this.stored.insertForStaff(mensaje, opts.manager);
+      const created = await this.stored.insertForStaff(content, opts.manager);
       this.afterCommit.run(opts.manager, () => this.announce(created.length));
       return created;
     } finally {
@@ -154,7 +170,11 @@ export class NotificationsService {
   async list(userId: number, options: ListOptions): Promise<ListResponse> {
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     const [rows, unreadCount] = await Promise.all([
-      this.inbox.list(userId, options.limit + 1, options.unread === true, after),
+      this.inbox.list(userId, options.limit + 1, {
+        unread: options.unread === true,
+        after,
+        tipo: options.tipo,
+      }),
       this.countUnread(userId),
     ]);
     const page = rows.slice(0, options.limit);
@@ -238,10 +258,10 @@ export class NotificationsService {
   private async notifyAll(
     ids: number[],
     given: Map<number, User | undefined>,
-    mensaje: string,
+    content: NotificationContent,
     manager: EntityManager | undefined,
   ): Promise<Notificacion[]> {
-    const { created, failed } = await this.stored.insertForAll(ids, mensaje, manager);
+    const { created, failed } = await this.stored.insertForAll(ids, content, manager);
     if (created.length !== ids.length) {
       // Asked on the caller's transaction, which may have changed users itself, so the ids
       // named are those its INSERT refused; unless the INSERT failed, which aborted it.

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PURGE_LOCK, withAdvisoryLock } from '../database/advisory-lock';
 import { NOTIFICATIONS_OPTIONS, type ResolvedNotificationsOptions } from './notifications.options';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { NotificationsService } from './notifications.service';
 
 /** The daily purge of old notifications (`RETENTION_DAYS`), run by one instance at a time. */
@@ -14,6 +15,7 @@ export class RetentionJob {
   constructor(
     @Inject(NOTIFICATIONS_OPTIONS) private readonly options: ResolvedNotificationsOptions,
     private readonly notifications: NotificationsService,
+    private readonly idempotency: IdempotencyService,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -23,8 +25,15 @@ export class RetentionJob {
     const days = this.options.retentionDays;
     if (days === 0) return undefined;
     try {
-      const outcome = await withAdvisoryLock(this.dataSource, PURGE_LOCK, { wait: false }, () =>
-        this.notifications.purgeOlderThan(days),
+      const outcome = await withAdvisoryLock(
+        this.dataSource,
+        PURGE_LOCK,
+        { wait: false },
+        async () => {
+          // Idempotency keys answer for 24 hours only: past that they are dead weight.
+          await this.idempotency.purgeExpired();
+          return this.notifications.purgeOlderThan(days);
+        },
       );
       if (!outcome.locked) return undefined;
       this.logger.log(`Purged ${outcome.result} notifications older than ${days} days`);

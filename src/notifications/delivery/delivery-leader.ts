@@ -203,6 +203,11 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
       }
     }
     this.publishedUpTo = Math.max(this.publishedUpTo, batch.notificaciones.at(-1) ?? 0);
+    // After the notifications of the same read: a row deleted right after it was created goes
+    // out (if at all) before the news that it is gone.
+    for (const [userId, ids] of batch.deletions) {
+      if (this.leading) this.publisher.deleted(userId, ids);
+    }
     for (const [userId, unread] of batch.counts) {
       if (this.leading) this.publisher.unreadCount(userId, unread);
     }

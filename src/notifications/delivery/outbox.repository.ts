@@ -17,6 +17,9 @@ export interface DeliveredRow {
   mensaje: string;
   leida: boolean;
   fecha: Date;
+  tipo: string;
+  url: string | null;
+  datos: Record<string, unknown> | null;
 }
 
 /** What one read of the outbox hands the leader. */
@@ -29,23 +32,11 @@ export interface OutboxBatch {
   rows: DeliveredRow[] | null;
   /** The unread count of every user a change named, from this read's snapshot. */
   counts: Array<[userId: number, unread: number]>;
+  /** The notifications each delete removed, per user, in the order deleted. */
+  deletions: Array<[userId: number, ids: number[]]>;
   /** The highest committed notification id in this read's snapshot. */
   newest: number | null;
 }
-
-/**
- * SQL fragment for the CTE list of a statement that inserted notifications into `inserted`: one
- * outbox row carrying their ids, in the same statement, so it commits or rolls back with them.
- */
-export const OUTBOX_OF_INSERTED = `outbox AS (
-           INSERT INTO entregas_pendientes (notificaciones)
-           SELECT array_agg(id) FROM inserted HAVING count(*) > 0
-         )`;
-
-/** SQL fragment for the CTE list of a statement that changed `$1`'s unread count. */
-export const OUTBOX_RECOUNT_OF_USER = `outbox AS (
-           INSERT INTO entregas_pendientes (recuentos) VALUES (ARRAY[$1::int])
-         )`;
 
 /** The most outbox rows one read takes; a longer backlog is read in several. */
 export const ENTRIES_PER_READ = 100;
@@ -60,7 +51,14 @@ export const ROWS_PER_SLICE = 1000;
  */
 export const BYTES_PER_SLICE = 1024 * 1024;
 
-const ROW_COLUMNS = 'id, usuario_id, mensaje, leida, fecha';
+const ROW_COLUMNS = 'id, usuario_id, mensaje, leida, fecha, tipo, url, datos';
+
+/**
+ * The text a row brings into memory, for the byte budgets: `mensaje` and, when there, `url` and
+ * `datos` (so a budget stays a budget whatever a sender puts in them).
+ */
+const TEXT_BYTES = `(octet_length(mensaje) + coalesce(octet_length(url), 0)
+                     + coalesce(octet_length(datos::text), 0))`;
 
 /**
  * One read of the outbox by the leader, in one snapshot and one round trip:
@@ -82,12 +80,12 @@ const ROW_COLUMNS = 'id, usuario_id, mensaje, leida, fecha';
 const READ_SQL = `WITH gone AS (
     DELETE FROM entregas_pendientes WHERE id = ANY($1::bigint[])
   ), fetched AS (
-    SELECT id, notificaciones, recuentos FROM entregas_pendientes
+    SELECT id, notificaciones, recuentos, eliminadas FROM entregas_pendientes
     WHERE id <> ALL($1::bigint[])
     ORDER BY id
     LIMIT $2::int + 1
   ), batch AS (
-    SELECT id, coalesce(notificaciones, '{}') AS notificaciones, recuentos,
+    SELECT id, coalesce(notificaciones, '{}') AS notificaciones, recuentos, eliminadas,
            (SELECT max(x) FROM unnest(notificaciones) AS x) AS top
     FROM fetched
     ORDER BY id
@@ -120,17 +118,20 @@ const READ_SQL = `WITH gone AS (
          (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM batch) AS entries,
          (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM ids) AS notificaciones,
          CASE WHEN (SELECT count(*) FROM ids) <= $4::int
-                   AND (SELECT coalesce(sum(octet_length(n.mensaje)), 0) FROM notificaciones n
+                   AND (SELECT coalesce(sum(${TEXT_BYTES}), 0) FROM notificaciones n
                         WHERE n.id IN (SELECT id FROM ids)) <= $5::bigint THEN
            (SELECT coalesce(json_agg(json_build_object(
                      'id', n.id, 'usuario_id', n.usuario_id, 'mensaje', n.mensaje,
-                     'leida', n.leida, 'fecha', n.fecha) ORDER BY n.id), '[]')
+                     'leida', n.leida, 'fecha', n.fecha, 'tipo', n.tipo, 'url', n.url,
+                     'datos', n.datos) ORDER BY n.id), '[]')
             FROM notificaciones n WHERE n.id IN (SELECT id FROM ids))
          END AS rows,
          (SELECT coalesce(json_agg(json_build_array(u.id,
                    (SELECT count(*) FROM notificaciones
                     WHERE usuario_id = u.id AND NOT leida))), '[]')
-          FROM (SELECT DISTINCT unnest(recuentos) AS id FROM batch) u) AS counts
+          FROM (SELECT DISTINCT unnest(recuentos) AS id FROM batch) u) AS counts,
+         (SELECT coalesce(json_agg(json_build_array(recuentos[1], eliminadas) ORDER BY id), '[]')
+          FROM batch WHERE cardinality(eliminadas) > 0) AS deletions
   FROM snapshot s`;
 
 /**
@@ -141,20 +142,20 @@ const READ_SQL = `WITH gone AS (
  * whether more wait), and `mensaje` only while the text so far stays under `$4` bytes (null
  * after: the reader stops there), so a catch-up's memory is bounded whatever the rows hold.
  */
-const CATCH_UP_SQL = `SELECT id, usuario_id, leida, fecha,
+const CATCH_UP_SQL = `SELECT id, usuario_id, leida, fecha, tipo, url, datos,
          CASE WHEN before < $4 THEN mensaje END AS mensaje
   FROM (
     SELECT missed.*,
-           sum(octet_length(mensaje)) OVER (ORDER BY position, orden) - octet_length(mensaje)
-             AS before
+           sum(${TEXT_BYTES}) OVER (ORDER BY position, orden) - ${TEXT_BYTES} AS before
     FROM (
-      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha,
+      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, n.tipo, n.url, n.datos,
              coalesce(t.posicion, n.id) AS position, coalesce(t.orden, 0) AS orden
-      FROM (SELECT * FROM notificaciones WHERE usuario_id = $1 AND id > $2
+      FROM (SELECT * FROM notificaciones WHERE usuario_id = $1 AND id > $2 AND NOT silenciada
             ORDER BY id LIMIT $3 + 1) n
       LEFT JOIN entregas_tardias t ON t.notificacion_id = n.id
       UNION ALL
-      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, t.posicion, t.orden
+      SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, n.tipo, n.url, n.datos,
+             t.posicion, t.orden
       FROM entregas_tardias t JOIN notificaciones n ON n.id = t.notificacion_id
       WHERE t.usuario_id = $1 AND t.watermark >= $2 AND t.notificacion_id < $2
       ORDER BY position, orden
@@ -170,6 +171,7 @@ interface ReadRow {
   notificaciones: string[];
   rows: Array<Omit<DeliveredRow, 'fecha'> & { fecha: string }> | null;
   counts: Array<[number, number]>;
+  deletions: Array<[number, Array<number | string>]>;
 }
 
 /** The SQL of delivery: the leader's outbox reads and catch-up's query. */
@@ -199,6 +201,7 @@ export class OutboxRepository {
       notificaciones: row.notificaciones.map(Number),
       rows: row.rows?.map((item) => ({ ...item, fecha: new Date(item.fecha) })) ?? null,
       counts: row.counts,
+      deletions: row.deletions.map(([userId, ids]) => [userId, ids.map(Number)]),
       newest: row.newest === null ? null : Number(row.newest),
     };
   }
@@ -211,7 +214,7 @@ export class OutboxRepository {
     const { rows } = await connection.query<Omit<DeliveredRow, 'id'> & { id: string }>(
       `SELECT ${ROW_COLUMNS} FROM (
          SELECT ${ROW_COLUMNS},
-                sum(octet_length(mensaje)) OVER (ORDER BY id) - octet_length(mensaje) AS before
+                sum(${TEXT_BYTES}) OVER (ORDER BY id) - ${TEXT_BYTES} AS before
          FROM notificaciones WHERE id = ANY($1::bigint[])
        ) slice
        WHERE before < $2

@@ -1,6 +1,16 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { TIPO_PATTERN } from '../notification-fields';
 
 /**
  * A query number as plain decimal digits, or the text unchanged for the validators to refuse:
@@ -38,4 +48,10 @@ export class ListQueryDto {
   )
   @IsBoolean({ message: 'unread must be true or false' })
   unread?: boolean;
+
+  @ApiPropertyOptional({ example: 'pedido', description: 'Only notifications of this kind' })
+  @IsOptional()
+  @IsString({ message: 'tipo must be 1 to 50 characters of a-z, 0-9, _ and -' })
+  @Matches(TIPO_PATTERN, { message: 'tipo must be 1 to 50 characters of a-z, 0-9, _ and -' })
+  tipo?: string;
 }

@@ -13,6 +13,29 @@ export class NotificacionDto implements NotificacionJson {
 
   @ApiProperty({ example: '2025-03-06T10:30:00.000Z', format: 'date-time' })
   fecha!: string;
+
+  @ApiProperty({
+    example: 'pedido',
+    description: 'What kind of notification it is (default general)',
+  })
+  tipo!: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '/pedidos/42',
+    description: 'Where the frontend goes when it is clicked',
+  })
+  url!: string | null;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: { pedido: 42 },
+    description: "A JSON object for the frontend's own use",
+  })
+  datos!: Record<string, unknown> | null;
 }
 
 export class ListResponseDto implements ListResponse {

@@ -5,6 +5,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsObject,
   Max,
   Min,
   ValidateBy,
@@ -13,6 +14,15 @@ import {
 } from 'class-validator';
 import { SendResponse } from '../events';
 import { MENSAJE_MAX_LENGTH, mensajeProblem } from '../mensaje';
+import {
+  DATOS_MAX_BYTES,
+  datosProblem,
+  TIPO_DEFAULT,
+  TIPO_PATTERN,
+  tipoProblem,
+  URL_MAX_LENGTH,
+  urlProblem,
+} from '../notification-fields';
 
 export const SEND_MAX_USUARIOS = 10_000;
 
@@ -36,16 +46,23 @@ function IsOptionalButNotNull(): PropertyDecorator {
     );
 }
 
-/** `mensaje` as the contract bounds it (code points, no NUL). */
-function IsMensaje(): PropertyDecorator {
+/** A field checked by one of the contract's rules, which also words the 400. */
+function Satisfies(
+  name: string,
+  problem: (value: unknown) => string | undefined,
+): PropertyDecorator {
   return ValidateBy({
-    name: 'isMensaje',
+    name,
     validator: {
-      validate: (value: unknown) => mensajeProblem(value) === undefined,
-      defaultMessage: (args?: ValidationArguments) =>
-        mensajeProblem(args?.value) ?? 'mensaje is invalid',
+      validate: (value: unknown) => problem(value) === undefined,
+      defaultMessage: (args?: ValidationArguments) => problem(args?.value) ?? `${name} failed`,
     },
   });
+}
+
+/** `mensaje` as the contract bounds it (code points, no NUL). */
+function IsMensaje(): PropertyDecorator {
+  return Satisfies('isMensaje', mensajeProblem);
 }
 
 /** Exactly one audience: a list of users or all staff. */
@@ -88,6 +105,38 @@ export class SendDto {
   })
   @IsMensaje()
   mensaje!: string;
+
+  @ApiPropertyOptional({
+    example: 'pedido',
+    pattern: TIPO_PATTERN.source,
+    default: TIPO_DEFAULT,
+    description: 'What kind of notification it is',
+  })
+  @IsOptionalButNotNull()
+  @Satisfies('isTipo', tipoProblem)
+  tipo?: string;
+
+  @ApiPropertyOptional({
+    example: '/pedidos/42',
+    maxLength: URL_MAX_LENGTH,
+    description:
+      'Where the frontend goes when it is clicked: a path starting with /, or an http(s):// URL',
+  })
+  @IsOptionalButNotNull()
+  @Satisfies('isUrl', urlProblem)
+  url?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { pedido: 42 },
+    description: `A JSON object for the frontend's own use, at most ${DATOS_MAX_BYTES} bytes serialized`,
+  })
+  @IsOptionalButNotNull()
+  // Declared an object, so the body's shape check lets it hold nested values.
+  @IsObject({ message: 'datos must be a JSON object' })
+  @Satisfies('isDatos', datosProblem)
+  datos?: Record<string, unknown>;
 }
 
 export class SendResponseDto implements SendResponse {

@@ -1,0 +1,29 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, Matches } from 'class-validator';
+import type { Preferences } from '../notifications/events';
+import { TIPO_PATTERN } from '../notifications/notification-fields';
+
+export const SILENCIADOS_MAX = 50;
+
+/**
+ * The largest valid body: 50 kinds of 50 characters, each on its own indented line (about 60
+ * bytes), about 3 KB; over 8 KiB is 413.
+ */
+export const PREFERENCES_BODY_LIMIT = 8 * 1024;
+
+export class PreferencesDto implements Preferences {
+  @ApiProperty({
+    type: [String],
+    example: ['stock'],
+    maxItems: SILENCIADOS_MAX,
+    description:
+      'Kinds (tipo) not pushed live: stored already read instead. Unmuting resurrects nothing.',
+  })
+  @IsArray()
+  @ArrayMaxSize(SILENCIADOS_MAX)
+  @Matches(TIPO_PATTERN, {
+    each: true,
+    message: 'each of silenciados must be a tipo: 1 to 50 characters of a-z, 0-9, _ and -',
+  })
+  silenciados!: string[];
+}
