@@ -98,8 +98,7 @@ export class SocketLimits {
         return;
       }
       const userId = this.verifier.subjectOf(handshakeToken(socket.handshake));
-      const tracker =
-        userId !== undefined ? `user:${userId}` : `ip:${this.clientAddress(socket)}`;
+      const tracker = userId !== undefined ? `user:${userId}` : `ip:${this.clientAddress(socket)}`;
       this.storage
         .increment(`${HTTP_THROTTLER}:${tracker}`, WINDOW_MS, limit, WINDOW_MS, HTTP_THROTTLER)
         .then(

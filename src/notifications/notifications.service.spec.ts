@@ -114,9 +114,7 @@ describe('NotificationsService', () => {
       expect(repository.insertOne).toHaveBeenCalledWith(1, { mensaje: 'hola', ...fields });
       expect(created).toMatchObject(fields);
       for (const bad of [{ tipo: 'Pedido' }, { url: 'javascript:x' }, { datos: [] as never }]) {
-        await expect(service.notificarUsuario(1, 'hola', bad)).rejects.toThrow(
-          BadRequestException,
-        );
+        await expect(service.notificarUsuario(1, 'hola', bad)).rejects.toThrow(BadRequestException);
         await expect(service.notificarStaff('hola', bad)).rejects.toThrow(BadRequestException);
       }
       expect(repository.insertOne).toHaveBeenCalledTimes(1);
