@@ -618,7 +618,6 @@
   async function init() {
     $('send-text').value = 'Pedido #128 listo para servir en la mesa 4';
     $('load-more').addEventListener('click', () => void loadPage());
-    $('mark-all').addEventListener('click', () => void markRead([]));
     $('clear-read').addEventListener('click', () => void deleteNotifications([]));
     // Muted kinds changed in another tab of this browser, or maybe elsewhere while hidden.
     window.addEventListener('storage', (event) => {
@@ -627,6 +626,7 @@
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && state.user) void loadMutes();
     });
+    $('mark-all').addEventListener('click', () => void markRead([]));
     $('bell').addEventListener('click', () => {
       $('inbox').hidden = !$('inbox').hidden;
     });
