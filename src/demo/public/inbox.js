@@ -39,6 +39,13 @@
     resyncAgain: false,
     /** The highest notification id seen: sent as `since` on every (re)connect for catch-up. */
     lastSeenId: 0,
+    /**
+     * Whether this connection's catch-up has ended. Before it, a new notification may arrive
+     * live ahead of the replay of older missed ones, so its id waits in `newestBeforeCatchUp`:
+     * counted as held at once, a reconnect in between would skip the replay.
+     */
+    caughtUp: false,
+    newestBeforeCatchUp: 0,
     socket: null,
     countTimer: null,
     resyncTimer: null,
@@ -225,7 +232,11 @@
    * belongs to a page not loaded yet, "load more" shows it there. True when it was added.
    */
   function addNotification(notificacion, where) {
-    state.lastSeenId = Math.max(state.lastSeenId, notificacion.id);
+    if (where === 'page' || state.caughtUp) {
+      state.lastSeenId = Math.max(state.lastSeenId, notificacion.id);
+    } else {
+      state.newestBeforeCatchUp = Math.max(state.newestBeforeCatchUp, notificacion.id);
+    }
     if (state.shown.has(notificacion.id)) return false;
     noteKind(notificacion.tipo);
     let next = null;
@@ -247,6 +258,7 @@
     state.shown.clear();
     state.cursor = null;
     state.lastSeenId = 0;
+    state.newestBeforeCatchUp = 0;
     $('items').replaceChildren();
     $('empty').hidden = false;
     $('empty').textContent = 'Cargando…';
@@ -474,6 +486,7 @@
     const socket = io({
       path: '/ws/notificaciones/',
       auth: (send) => {
+        state.caughtUp = false;
         freshToken().then(
           (token) => send({ token, since: state.lastSeenId }),
           () => send({}),
@@ -521,6 +534,8 @@
     // More were missed than a catch-up replays: the list is the truth, so show it afresh.
     socket.on('catch_up', ({ complete }) => {
       state.catchUps += 1;
+      state.caughtUp = true;
+      state.lastSeenId = Math.max(state.lastSeenId, state.newestBeforeCatchUp);
       if (!complete) void relist();
     });
     socket.on('notificacion_mensaje', ({ notificacion }) => {
