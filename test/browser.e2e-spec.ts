@@ -51,6 +51,12 @@ async function eventually<T>(what: string, probe: () => Promise<T>, expected: T)
 
 const items = (page: Page) => page.locator('#items li');
 const itemTexts = (page: Page) => page.locator('#items li .mensaje').allTextContents();
+const item = (page: Page, mensaje: string) => page.locator('#items li', { hasText: mensaje });
+/** The item's kind label: its text and its style (known kinds have their own, others a neutral one). */
+const kindOf = async (page: Page, mensaje: string) => {
+  const label = item(page, mensaje).locator('.tipo');
+  return { text: await label.textContent(), className: await label.getAttribute('class') };
+};
 
 describeWithChromium('demo inbox in a real browser', () => {
   let app: TestApp;
@@ -63,11 +69,11 @@ describeWithChromium('demo inbox in a real browser', () => {
   const stored: string[] = [];
 
   // Through the instance the page is on: without Redis, an instance reaches only its own sockets.
-  const send = async (mensaje: string, url = app.url): Promise<void> => {
+  const send = async (mensaje: string, fields: Kind = {}, url = app.url): Promise<void> => {
     await request(url)
       .post('/notifications/api/send/')
       .set(bearer(signToken(user)))
-      .send({ usuarios: [user.id], mensaje })
+      .send({ usuarios: [user.id], mensaje, ...fields })
       .expect(201);
   };
 
@@ -95,12 +101,16 @@ describeWithChromium('demo inbox in a real browser', () => {
       // its send form shows.
       user = await createUser(app, { staff: true, username: 'demo-encargada' });
       for (let index = 1; index <= 12; index++) {
+        const stock = index % 3 === 0;
         stored.push(
-          index % 3 === 0
+          stock
             ? `Stock bajo: quedan ${index} kg de tomate`
             : `Pedido #${1000 + index} listo para servir en la mesa ${index}`,
         );
-        await send(stored[stored.length - 1]);
+        await send(
+          stored[stored.length - 1],
+          stock ? { tipo: 'stock' } : { tipo: 'pedido', url: `/pedidos/${1000 + index}` },
+        );
       }
     } finally {
       await releaseLead();
@@ -135,12 +145,12 @@ describeWithChromium('demo inbox in a real browser', () => {
     expect(await first.isHidden('#load-more')).toBe(true);
 
     // Live arrival through the HTTP API, newest on top, badge counting up.
-    for (const mensaje of [
-      'Nuevo pedido #2048 para la mesa 7: paella mixta',
-      'Gasto de 245,80 € pendiente de aprobación: mantelería',
-      'Reserva para 6 personas a las 21:30 confirmada',
-    ]) {
-      await send(mensaje);
+    for (const [mensaje, kind] of [
+      ['Nuevo pedido #2048 para la mesa 7: paella mixta', { tipo: 'pedido', url: '/pedidos/2048' }],
+      ['Gasto de 245,80 € pendiente de aprobación: mantelería', { tipo: 'gasto' }],
+      ['Reserva para 6 personas a las 21:30 confirmada', { tipo: 'reserva' }],
+    ] as const) {
+      await send(mensaje, kind);
       await eventually('live arrival', async () => (await itemTexts(first))[0], mensaje);
     }
     await eventually('badge after live arrivals', () => badge(first), 15);
@@ -179,7 +189,7 @@ describeWithChromium('demo inbox in a real browser', () => {
     await first.evaluate(() => (globalThis as unknown as DemoWindow).demoInbox.socket.disconnect());
     await first.locator('#status[data-state=reconnecting]').waitFor({ timeout: WAIT_MS });
     const missed = 'Sin stock de gambas: avisa a sala';
-    await send(missed);
+    await send(missed, { tipo: 'stock' });
     await eventually('second tab live', async () => (await itemTexts(second))[0], missed);
     expect(await itemTexts(first)).not.toContain(missed);
     await first.evaluate(() => (globalThis as unknown as DemoWindow).demoInbox.socket.connect());
@@ -190,7 +200,7 @@ describeWithChromium('demo inbox in a real browser', () => {
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await first.evaluate(() => (globalThis as unknown as DemoWindow).scrollTo(0, 0));
-    await first.screenshot({ path: join(ARTIFACTS, 'inbox.png') });
+    await first.screenshot({ path: join(ARTIFACTS, 'inbox-live.png') });
 
     // Mark all read in one tab; the other follows through its socket.
     await first.click('#mark-all');
@@ -200,6 +210,124 @@ describeWithChromium('demo inbox in a real browser', () => {
     await first.screenshot({ path: join(ARTIFACTS, 'inbox-read.png') });
 
     expect(pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('labels kinds, follows links, marks unread, deletes, clears read and mutes; another tab follows', async () => {
+    // Two more tabs of the remembered user; everything is read after the first test.
+    const tab = await open();
+    const other = await open();
+    for (const page of [tab, other]) {
+      await page.locator('#status[data-state=live]').waitFor({ timeout: WAIT_MS });
+      await eventually('all read at the start', () => badge(page), 0);
+    }
+    const both = async (
+      what: string,
+      probe: (page: Page) => Promise<unknown>,
+      expected: unknown,
+    ) => {
+      await eventually(`${what} (this tab)`, () => probe(tab), expected);
+      await eventually(`${what} (the other tab)`, () => probe(other), expected);
+    };
+    const top = async (page: Page) => (await itemTexts(page))[0];
+    const listed = async () =>
+      (
+        await request(app.url)
+          .get('/notifications/api/list/?limit=100')
+          .set(bearer(signToken(user)))
+      ).body as { notifications: Array<{ mensaje: string; leida: boolean }>; unread_count: number };
+
+    const reserva = 'Reserva para 4 personas a las 14:00 confirmada';
+    const factura = 'La factura de Makro vence mañana';
+    const pedido = 'Nuevo pedido #2049 para la mesa 3: pulpo a la gallega';
+    await send(reserva, { tipo: 'reserva' });
+    await send(factura, { tipo: 'gasto', url: '/gastos/77' });
+    await send(pedido, { tipo: 'pedido', url: '/pedidos/2049' });
+    await both('arrivals', top, pedido);
+    await both('badge after arrivals', badge, 3);
+
+    // A label per kind: the known ones named in their colour, any other as itself, neutral.
+    expect(await kindOf(tab, pedido)).toEqual({ text: 'Pedido', className: 'tipo tipo-pedido' });
+    expect(await kindOf(tab, factura)).toEqual({ text: 'Gasto', className: 'tipo tipo-gasto' });
+    expect(await kindOf(tab, 'Sin stock de gambas')).toEqual({
+      text: 'Stock',
+      className: 'tipo tipo-stock',
+    });
+    expect(await kindOf(tab, 'Mesa 12 pide la cuenta')).toEqual({
+      text: 'General',
+      className: 'tipo tipo-general',
+    });
+    expect(await kindOf(tab, reserva)).toEqual({ text: 'reserva', className: 'tipo tipo-other' });
+    // Only one with a url is a link.
+    expect(await item(tab, pedido).getByRole('link', { name: pedido }).getAttribute('href')).toBe(
+      `${app.url}/pedidos/2049`,
+    );
+    expect(await item(tab, reserva).getByRole('link').count()).toBe(0);
+
+    // Mute a kind: the other tab shows it muted too; one of that kind is stored read and pushed
+    // to neither tab (the one sent after it is, and comes after it when pushed: none skipped).
+    await tab.getByRole('checkbox', { name: 'Stock' }).check();
+    await both('stock muted', (page) => page.isChecked('#mute-stock'), true);
+    await eventually('saved', () => tab.isEnabled('#mute-stock'), true);
+    const preferences = await request(app.url)
+      .get('/notifications/api/preferences/')
+      .set(bearer(signToken(user)))
+      .expect(200);
+    expect(preferences.body).toEqual({ silenciados: ['stock'] });
+    const muted = 'Stock bajo: quedan 2 kg de harina';
+    const afterMuted = 'Pedido #2050 listo para servir en la mesa 5';
+    await send(muted, { tipo: 'stock' });
+    await send(afterMuted, { tipo: 'pedido' });
+    await both('arrival after the muted one', top, afterMuted);
+    expect(await itemTexts(tab)).not.toContain(muted);
+    expect(await itemTexts(other)).not.toContain(muted);
+    await both('badge without the muted one', badge, 4);
+    expect((await listed()).notifications.find((n) => n.mensaje === muted)?.leida).toBe(true);
+
+    // Mark one unread.
+    const cuenta = 'Mesa 12 pide la cuenta';
+    await item(tab, cuenta).getByRole('button', { name: 'Marcar no leída' }).click();
+    await both('badge after mark unread', badge, 5);
+    await both('shown unread', (page) => item(page, cuenta).getAttribute('class'), 'unread');
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await tab.evaluate(() => (globalThis as unknown as DemoWindow).scrollTo(0, 0));
+    await tab.screenshot({ path: join(ARTIFACTS, 'inbox.png') });
+
+    // Delete one (unread, so the count drops too).
+    await item(tab, reserva).getByRole('button', { name: 'Eliminar' }).click();
+    await both('deleted', (page) => item(page, reserva).count(), 0);
+    await both('badge after delete', badge, 4);
+
+    // Clear read: only the unread ones are left, everywhere.
+    await tab.getByRole('button', { name: 'Borrar leídas' }).click();
+    const unread = [afterMuted, pedido, factura, cuenta];
+    await both(
+      'cleared read',
+      async (page) => (await itemTexts(page)).join(' | '),
+      unread.join(' | '),
+    );
+    await both('badge after clear read', badge, 4);
+    expect((await listed()).notifications.map((n) => n.mensaje)).toEqual(unread);
+
+    // Unmute in the other tab: this one follows, and that kind arrives live again.
+    await other.getByRole('checkbox', { name: 'Stock' }).uncheck();
+    await both('stock unmuted', (page) => page.isChecked('#mute-stock'), false);
+    const unmuted = 'Stock bajo: quedan 3 l de aceite de oliva';
+    await send(unmuted, { tipo: 'stock' });
+    await both('unmuted arrival', top, unmuted);
+    await both('badge after unmuted arrival', badge, 5);
+
+    // Follow a link: marked read first, then the page goes where it leads (the host app's
+    // path, which this service does not serve); the first tab shows it read.
+    await item(other, pedido).getByRole('link', { name: pedido }).click();
+    await other.waitForURL(`${app.url}/pedidos/2049`, { timeout: WAIT_MS });
+    await eventually('followed one read', () => item(tab, pedido).getAttribute('class'), 'read');
+    await eventually('badge after following', () => badge(tab), 4);
+    expect((await listed()).notifications.find((n) => n.mensaje === pedido)?.leida).toBe(true);
+
+    expect(pageErrors).toEqual([]);
+    await tab.close();
+    await other.close();
   }, 90_000);
 
   it('lists again when a catch-up could not replay everything missed', async () => {
@@ -248,7 +376,7 @@ describeWithChromium('demo inbox in a real browser', () => {
       await page.click('#token-form button[type=submit]');
       await page.locator('#status[data-state=live]').waitFor({ timeout: WAIT_MS });
       await eventually('pasted-token inbox', () => items(page).count(), 10);
-      await send('Pedido #77 listo para recoger', production.url);
+      await send('Pedido #77 listo para recoger', {}, production.url);
       await eventually(
         'live arrival',
         async () => (await itemTexts(page))[0],
@@ -260,6 +388,12 @@ describeWithChromium('demo inbox in a real browser', () => {
     }
   }, 60_000);
 });
+
+/** What a notification is about and where it leads, as `send` takes them. */
+interface Kind {
+  tipo?: string;
+  url?: string;
+}
 
 interface DemoWindow {
   demoInbox: { socket: { connect(): void; disconnect(): void }; catchUps: number };

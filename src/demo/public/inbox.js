@@ -7,6 +7,16 @@
   // Renew a minted token this long before it expires, so a reconnect never presents a dead one.
   const RENEW_MARGIN_MS = 60_000;
   const REMEMBERED_USER = 'demo-inbox-user';
+  // Written after this tab changes the muted kinds: other tabs of this browser hear of it (a
+  // `storage` event) and read the preferences again. There is no socket event for preferences.
+  const PREFERENCES_CHANGED = 'demo-inbox-preferences';
+  /** The kinds this demo knows, with their labels; any other `tipo` shows as itself, in grey. */
+  const KINDS = new Map([
+    ['pedido', 'Pedido'],
+    ['stock', 'Stock'],
+    ['gasto', 'Gasto'],
+    ['general', 'General'],
+  ]);
 
   const state = {
     /** 'mint' (development: the server lists demo users and signs tokens) or 'paste'. */
@@ -21,10 +31,24 @@
     catchUps: 0,
     cursor: null,
     unread: 0,
+    /** The kinds the user muted (`silenciados`), and every kind seen: one toggle each. */
+    muted: new Set(),
+    kindsSeen: new Set(KINDS.keys()),
+    /** A re-read of the shown items is running, or another was asked for meanwhile. */
+    resyncing: false,
+    resyncAgain: false,
     /** The highest notification id seen: sent as `since` on every (re)connect for catch-up. */
     lastSeenId: 0,
+    /**
+     * Whether this connection's catch-up has ended. Before it, a new notification may arrive
+     * live ahead of the replay of older missed ones, so its id waits in `newestBeforeCatchUp`:
+     * counted as held at once, a reconnect in between would skip the replay.
+     */
+    caughtUp: false,
+    newestBeforeCatchUp: 0,
     socket: null,
     countTimer: null,
+    resyncTimer: null,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -89,40 +113,109 @@
     if (state.unread === 0) for (const id of state.shown.keys()) showAsRead(id);
   }
 
+  /** The kind as a label: known ones in their colour, any other as its own name, neutral. */
+  function renderKind(tipo) {
+    const label = document.createElement('span');
+    label.className = KINDS.has(tipo) ? `tipo tipo-${tipo}` : 'tipo tipo-other';
+    label.dataset.tipo = tipo;
+    label.textContent = KINDS.get(tipo) ?? tipo;
+    return label;
+  }
+
+  /** Only a site path or an http(s) URL is followed, whatever the server let through. */
+  function followableUrl(url) {
+    if (typeof url !== 'string') return null;
+    const target = new window.URL(url, window.location.href);
+    return target.protocol === 'http:' || target.protocol === 'https:' ? target.href : null;
+  }
+
+  function actionButton(className, text, notificacion, onClick) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = `action ${className}`;
+    button.textContent = text;
+    // Every item has the same buttons: the message tells a screen reader which one this is.
+    button.setAttribute('aria-describedby', `mensaje-${notificacion.id}`);
+    button.addEventListener('click', () => void onClick());
+    return button;
+  }
+
+  function readToggle(notificacion, leida) {
+    return leida
+      ? actionButton('toggle-read mark-unread', 'Marcar no leída', notificacion, () =>
+          markUnread([notificacion.id]),
+        )
+      : actionButton('toggle-read mark-one', 'Marcar leída', notificacion, () =>
+          markRead([notificacion.id]),
+        );
+  }
+
   function renderItem(notificacion) {
     const item = document.createElement('li');
     item.dataset.id = String(notificacion.id);
     item.dataset.fecha = notificacion.fecha;
+    item.dataset.tipo = notificacion.tipo;
     item.className = notificacion.leida ? 'read' : 'unread';
     const dot = document.createElement('span');
     dot.className = 'dot';
     const body = document.createElement('div');
     body.className = 'body';
-    const text = document.createElement('div');
+    const url = followableUrl(notificacion.url);
+    // A link when it leads somewhere: following it marks it read first.
+    const text = document.createElement(url ? 'a' : 'div');
     text.className = 'mensaje';
+    text.id = `mensaje-${notificacion.id}`;
     // textContent, never innerHTML: a mensaje is arbitrary text.
     text.textContent = notificacion.mensaje;
+    if (url) {
+      text.href = url;
+      text.addEventListener('click', (event) => void follow(event, notificacion.id, url));
+    }
     const time = document.createElement('time');
     time.dateTime = notificacion.fecha;
     time.textContent = dateFormat.format(new Date(notificacion.fecha));
-    body.append(text, time);
-    item.append(dot, body);
-    if (!notificacion.leida) {
-      const read = document.createElement('button');
-      read.type = 'button';
-      read.className = 'action mark-one';
-      read.textContent = 'Marcar leída';
-      read.addEventListener('click', () => void markRead([notificacion.id]));
-      item.append(read);
-    }
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    meta.append(renderKind(notificacion.tipo), time);
+    body.append(text, meta);
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    actions.append(
+      readToggle(notificacion, notificacion.leida),
+      actionButton('delete-one', 'Eliminar', notificacion, () =>
+        deleteNotifications([notificacion.id]),
+      ),
+    );
+    item.append(dot, body, actions);
     return item;
   }
 
-  function showAsRead(id) {
+  /** Shows an item as read or unread, with the button that does the opposite. */
+  function showLeida(id, leida) {
     const item = state.shown.get(id);
-    if (!item || item.className === 'read') return;
-    item.className = 'read';
-    item.querySelector('.mark-one')?.remove();
+    const wanted = leida ? 'read' : 'unread';
+    if (!item || item.className === wanted) return;
+    item.className = wanted;
+    item.querySelector('.toggle-read').replaceWith(readToggle({ id }, leida));
+  }
+
+  function showAsRead(id) {
+    showLeida(id, true);
+  }
+
+  function removeItem(id) {
+    state.shown.get(id)?.remove();
+    state.shown.delete(id);
+  }
+
+  /** After deletions: an emptied list shows the next page, or says there is nothing. */
+  function afterRemovals() {
+    if (state.shown.size > 0) return;
+    $('empty').hidden = false;
+    if (state.cursor !== null) {
+      $('empty').textContent = 'Cargando…';
+      void loadPage().catch(() => undefined);
+    } else $('empty').textContent = 'No tienes notificaciones.';
   }
 
   /** Whether `a` comes before `b` in the list's order: newest first, by `fecha`, then `id`. */
@@ -139,8 +232,13 @@
    * belongs to a page not loaded yet, "load more" shows it there. True when it was added.
    */
   function addNotification(notificacion, where) {
-    state.lastSeenId = Math.max(state.lastSeenId, notificacion.id);
+    if (where === 'page' || state.caughtUp) {
+      state.lastSeenId = Math.max(state.lastSeenId, notificacion.id);
+    } else {
+      state.newestBeforeCatchUp = Math.max(state.newestBeforeCatchUp, notificacion.id);
+    }
     if (state.shown.has(notificacion.id)) return false;
+    noteKind(notificacion.tipo);
     let next = null;
     if (where === 'event') {
       next =
@@ -160,6 +258,7 @@
     state.shown.clear();
     state.cursor = null;
     state.lastSeenId = 0;
+    state.newestBeforeCatchUp = 0;
     $('items').replaceChildren();
     $('empty').hidden = false;
     $('empty').textContent = 'Cargando…';
@@ -199,6 +298,169 @@
     }
   }
 
+  async function markUnread(ids) {
+    try {
+      const result = await api('/notifications/api/mark-unread/', {
+        method: 'POST',
+        body: { ids },
+      });
+      for (const id of ids) showLeida(id, false);
+      setUnread(result.unread_count);
+    } catch (error) {
+      setStatus(`No se pudo marcar: ${error.message}`, 'off');
+    }
+  }
+
+  /** Deletes these, or with `ids` empty every read one ("clear read"). */
+  async function deleteNotifications(ids) {
+    try {
+      const result = await api('/notifications/api/delete/', { method: 'POST', body: { ids } });
+      const gone = ids.length > 0 ? ids : [...state.shown.keys()].filter(isShownRead);
+      for (const id of gone) removeItem(id);
+      setUnread(result.unread_count);
+      afterRemovals();
+    } catch (error) {
+      setStatus(`No se pudo eliminar: ${error.message}`, 'off');
+    }
+  }
+
+  function isShownRead(id) {
+    return state.shown.get(id)?.className === 'read';
+  }
+
+  /**
+   * Follows a notification's link, marking it read first (awaited: leaving the page could
+   * cancel the request). A click that opens a new tab marks it read and leaves this page be.
+   */
+  async function follow(event, id, url) {
+    if (isShownRead(id)) return;
+    const newTab = event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey;
+    if (newTab) {
+      void markRead([id]);
+      return;
+    }
+    event.preventDefault();
+    await markRead([id]);
+    window.location.assign(url);
+  }
+
+  /**
+   * Another tab marked some read or unread, or deleted some: the socket says only how many are
+   * unread now, so the items shown are read again (the pages down to the oldest one shown).
+   */
+  async function resync() {
+    if (state.resyncing) {
+      state.resyncAgain = true;
+      return;
+    }
+    state.resyncing = true;
+    try {
+      do {
+        state.resyncAgain = false;
+        await resyncOnce();
+      } while (state.resyncAgain);
+    } catch {
+      // The next event or reconnect corrects it.
+    } finally {
+      state.resyncing = false;
+    }
+  }
+
+  async function resyncOnce() {
+    const items = [...$('items').children];
+    if (items.length === 0) return;
+    const before = items.map((item) => Number(item.dataset.id));
+    const oldest = items.at(-1);
+    const oldestShown = { id: Number(oldest.dataset.id), fecha: oldest.dataset.fecha };
+    const listed = new Map();
+    let cursor = null;
+    let page;
+    do {
+      const query = new URLSearchParams({ limit: '100' });
+      if (cursor) query.set('cursor', cursor);
+      page = await api(`/notifications/api/list/?${query}`);
+      for (const notificacion of page.notifications) listed.set(notificacion.id, notificacion);
+      cursor = page.next_cursor;
+      // Done once a page reaches the oldest shown: what is not listed by then was deleted.
+    } while (cursor !== null && listedBefore(page.notifications.at(-1), oldestShown));
+    for (const id of before) {
+      const notificacion = listed.get(id);
+      if (notificacion) showLeida(id, notificacion.leida);
+      else removeItem(id);
+    }
+    // Ones not pushed to this tab (a muted kind is stored read) go in their place.
+    for (const notificacion of listed.values()) addNotification(notificacion, 'event');
+    setUnread(page.unread_count);
+    afterRemovals();
+  }
+
+  function resyncSoon() {
+    clearTimeout(state.resyncTimer);
+    state.resyncTimer = setTimeout(() => void resync(), 200);
+  }
+
+  // --- muting kinds ---------------------------------------------------------------------------
+
+  function noteKind(tipo) {
+    if (state.kindsSeen.has(tipo)) return;
+    state.kindsSeen.add(tipo);
+    renderMutes();
+  }
+
+  /** One checkbox per kind: the known ones, then any other seen or muted. */
+  function renderMutes() {
+    const list = $('mute-list');
+    list.replaceChildren();
+    for (const tipo of new Set([...state.kindsSeen, ...state.muted])) {
+      const row = document.createElement('li');
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.id = `mute-${tipo}`;
+      box.value = tipo;
+      box.checked = state.muted.has(tipo);
+      box.addEventListener('change', () => void saveMutes());
+      const label = document.createElement('label');
+      label.htmlFor = box.id;
+      label.append(renderKind(tipo));
+      row.append(box, label);
+      list.append(row);
+    }
+  }
+
+  function showMuted(silenciados) {
+    state.muted = new Set(silenciados);
+    for (const tipo of silenciados) state.kindsSeen.add(tipo);
+    renderMutes();
+  }
+
+  async function loadMutes() {
+    try {
+      showMuted((await api('/notifications/api/preferences/')).silenciados);
+    } catch {
+      // Shown as they were; the next visit reads them again.
+    }
+  }
+
+  async function saveMutes() {
+    const boxes = [...$('mute-list').querySelectorAll('input')];
+    const silenciados = boxes.filter((box) => box.checked).map((box) => box.value);
+    for (const box of boxes) box.disabled = true;
+    try {
+      const saved = await api('/notifications/api/preferences/', {
+        method: 'PUT',
+        body: { silenciados },
+      });
+      showMuted(saved.silenciados);
+      localStorage.setItem(
+        PREFERENCES_CHANGED,
+        JSON.stringify({ user: state.user.id, at: Date.now() }),
+      );
+    } catch (error) {
+      setStatus(`No se pudo guardar: ${error.message}`, 'off');
+      renderMutes();
+    }
+  }
+
   /**
    * The server counts unread at connect and after mark-read; between those the badge counts
    * arrivals itself, then asks once the burst is over. That also settles a catch-up replay,
@@ -224,6 +486,7 @@
     const socket = io({
       path: '/ws/notificaciones/',
       auth: (send) => {
+        state.caughtUp = false;
         freshToken().then(
           (token) => send({ token, since: state.lastSeenId }),
           () => send({}),
@@ -258,10 +521,21 @@
       }
       setStatus('Reconectando…', 'reconnecting');
     });
-    socket.on('unread_count', ({ unread_count }) => setUnread(unread_count));
+    socket.on('unread_count', ({ unread_count }) => {
+      // This tab's own changes already show the new count: a different one came from elsewhere.
+      const changedElsewhere = unread_count !== state.unread;
+      setUnread(unread_count);
+      if (changedElsewhere) resyncSoon();
+    });
+    socket.on('notificaciones_eliminadas', ({ ids }) => {
+      for (const id of ids) removeItem(id);
+      afterRemovals();
+    });
     // More were missed than a catch-up replays: the list is the truth, so show it afresh.
     socket.on('catch_up', ({ complete }) => {
       state.catchUps += 1;
+      state.caughtUp = true;
+      state.lastSeenId = Math.max(state.lastSeenId, state.newestBeforeCatchUp);
       if (!complete) void relist();
     });
     socket.on('notificacion_mensaje', ({ notificacion }) => {
@@ -280,6 +554,11 @@
     $('signin-error').textContent = '';
     $('who').textContent = state.user.username ?? `usuario #${state.user.id}`;
     $('send').hidden = state.mode === 'mint' && !state.user.is_staff;
+    // Another user's muted kinds are not this one's: read them afresh after the list.
+    state.kindsSeen = new Set(KINDS.keys());
+    showMuted([]);
+    $('mutes').hidden = false;
+    $('clear-read').disabled = false;
     if (state.mode === 'mint') $('send-to').value = String(state.user.id);
     resetInbox();
     try {
@@ -290,6 +569,7 @@
       return;
     }
     connect();
+    await loadMutes();
   }
 
   async function signInAsDemoUser(id) {
@@ -353,6 +633,14 @@
   async function init() {
     $('send-text').value = 'Pedido #128 listo para servir en la mesa 4';
     $('load-more').addEventListener('click', () => void loadPage());
+    $('clear-read').addEventListener('click', () => void deleteNotifications([]));
+    // Muted kinds changed in another tab of this browser, or maybe elsewhere while hidden.
+    window.addEventListener('storage', (event) => {
+      if (event.key === PREFERENCES_CHANGED && state.user) void loadMutes();
+    });
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && state.user) void loadMutes();
+    });
     $('mark-all').addEventListener('click', () => void markRead([]));
     // The bell opens the inbox: it brings it into view (never hides it) and moves focus there.
     $('bell').addEventListener('click', () => {
