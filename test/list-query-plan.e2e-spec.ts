@@ -1,11 +1,11 @@
 import request from 'supertest';
-import type { Pool, QueryConfig } from 'pg';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import type { QueryConfig } from 'pg';
 import { encodeCursor } from '../src/notifications/cursor';
 import { User } from '../src/users/user.entity';
 import { useApp } from './support/app';
 import { createUser } from './support/fixtures';
 import { bearer, signToken } from './support/tokens';
+import { pgPoolOf } from '../src/database/pg-pool';
 
 interface PlanNode {
   'Node Type': string;
@@ -81,7 +81,7 @@ describe('the list query on a user with 20,000 notifications', () => {
   /** The SQL and parameters of the list query the service runs for this request. */
   async function listQueryOf(query: Record<string, string>) {
     // The hot queries go straight to the pg pool behind TypeORM, as prepared statements.
-    const pool = (app.dataSource.driver as PostgresDriver).master as Pool;
+    const pool = pgPoolOf(app.dataSource)!;
     const spy = jest.spyOn(pool, 'query');
     try {
       await request(app.url)
