@@ -59,6 +59,10 @@ describe('a host NestJS app (examples/host-app)', () => {
       'InitialSchema1764115200000',
       'DeliveryOutbox1764979200000',
       'CreatePedidos1765000000000',
+      'NotificationKinds1765584000000',
+      'DeletionsOutbox1765670400000',
+      'IdempotencyKeys1765756800000',
+      'Preferences1765843200000',
     ]);
   });
 
