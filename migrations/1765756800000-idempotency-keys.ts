@@ -14,7 +14,8 @@ export class IdempotencyKeys1765756800000 implements MigrationInterface {
         clave text NOT NULL,
         huella text NOT NULL,
         dueno uuid NOT NULL,
-        respuesta jsonb,
+        -- json, not jsonb: a replay must be the same bytes as the first answer (jsonb reorders keys).
+        respuesta json,
         creada timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (emisor_id, clave)
       )`);

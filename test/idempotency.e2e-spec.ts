@@ -40,6 +40,8 @@ describe('Idempotency-Key on POST /notifications/api/send/', () => {
     const first = await send(body, key).expect(201);
     const again = await send(body, key).expect(201);
     expect(again.body).toStrictEqual(first.body);
+    // The same bytes, too: a client may compare or hash the raw answer.
+    expect(again.text).toBe(first.text);
     expect(await countFor([a, b])).toEqual([1, 1]);
     // Without the key, the same body is a new send.
     await send(body).expect(201);

@@ -106,11 +106,43 @@ describe('tipo, url and datos on every notification', () => {
     ['datos null', { datos: null }],
     ['datos over 4 KiB', { datos: { k: 'a'.repeat(4096) } }],
     ['datos holding a NUL', { datos: { k: 'a\u0000' } }],
+    ['a url with a lone surrogate', { url: '/a\ud800' }],
   ])('refuses %s with 400, storing nothing', async (_name, fields) => {
     const user = await createUser(app);
     const { body } = await send({ usuarios: [user.id], mensaje: 'hola', ...fields }).expect(400);
     expect(body).toEqual({ statusCode: 400, message: expect.anything(), error: 'Bad Request' });
     expect(JSON.stringify(body.message)).toMatch(/tipo|url|datos/);
+    expect(await countOf(user)).toBe(0);
+  });
+
+  it('stores datos exactly as sent, keys named like Object.prototype members included', async () => {
+    const user = await createUser(app);
+    const datos = JSON.parse(
+      '{"__proto__":{"x":1},"constructor":1,"toString":"t","a":{"constructor":{"x":1}},"n":-1.5}',
+    ) as object;
+    const { body: sent } = await send({ usuarios: [user.id], mensaje: 'hola', datos }).expect(201);
+    const { body } = await list(user).expect(200);
+    expect(body.notifications[0].id).toBe(sent.ids[0]);
+    // Compared as parsed JSON (PostgreSQL's jsonb keeps keys, not their order): toStrictEqual
+    // would see `__proto__` as the prototype rather than as a key.
+    const sorted = (json: unknown): string =>
+      JSON.stringify(json, (_key, value: unknown) =>
+        value && typeof value === 'object' && !Array.isArray(value)
+          ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)))
+          : value,
+      );
+    expect(sorted(body.notifications[0].datos)).toBe(sorted(datos));
+  });
+
+  it('refuses a number in datos that JSON cannot carry back (1e400), storing nothing', async () => {
+    const user = await createUser(app);
+    const { body } = await request(app.url)
+      .post(SEND)
+      .set(bearer(signToken(staff)))
+      .set('Content-Type', 'application/json')
+      .send(`{"usuarios":[${user.id}],"mensaje":"hola","datos":{"n":1e400}}`)
+      .expect(400);
+    expect(JSON.stringify(body.message)).toMatch(/datos/);
     expect(await countOf(user)).toBe(0);
   });
 

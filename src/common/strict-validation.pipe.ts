@@ -24,6 +24,8 @@ interface DtoShape {
   declared: Set<string>;
   /** Properties that may hold objects or nested arrays (validated nested, or as objects). */
   nested: Set<string>;
+  /** Properties that hold free JSON (validated as objects, not as DTOs): kept as sent. */
+  rawJson: Set<string>;
 }
 
 const shapes = new WeakMap<object, DtoShape>();
@@ -40,6 +42,11 @@ function dtoShape(metatype: abstract new (...args: never[]) => unknown): DtoShap
             (metadata) =>
               metadata.type === ValidationTypes.NESTED_VALIDATION || metadata.name === 'isObject',
           )
+          .map((metadata) => metadata.propertyName),
+      ),
+      rawJson: new Set(
+        metadatas
+          .filter((metadata) => metadata.name === 'isObject')
           .map((metadata) => metadata.propertyName),
       ),
     };
@@ -126,6 +133,20 @@ export class StrictValidationPipe extends ValidationPipe {
       const problems = dtoInputProblems(value, metatype, type);
       if (problems.length > 0) throw new BadRequestException(problems);
     }
-    return super.transform(value, metadata);
+    // Free JSON (a notification's `datos`) bypasses class-transformer, which would copy it
+    // without keys named like Object.prototype's members (`constructor`, `toString`, …): it is
+    // set back on the instance as sent, and the instance validated with it.
+    const raw =
+      type === 'body' && typeof metatype === 'function' && isPlainObject(value)
+        ? [...dtoShape(metatype).rawJson].filter((key) => Object.hasOwn(value, key))
+        : [];
+    if (raw.length === 0) return super.transform(value, metadata);
+    const rest = { ...(value as Record<string, unknown>) };
+    for (const key of raw) delete rest[key];
+    const instance = (await super.transform(rest, metadata)) as Record<string, unknown>;
+    for (const key of raw) instance[key] = (value as Record<string, unknown>)[key];
+    const errors = await this.validate(instance, this.validatorOptions);
+    if (errors.length > 0) throw await this.exceptionFactory(errors);
+    return instance;
   }
 }

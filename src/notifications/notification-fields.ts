@@ -29,6 +29,7 @@ export function urlProblem(url: unknown): string | undefined {
   // Control characters and spaces have no place in a link, and NUL none in PostgreSQL's text.
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f]/.test(url)) return 'url must not contain spaces or control characters';
+  if (badText(url)) return 'url must be valid Unicode text (no lone surrogates)';
   if (url.startsWith('/')) {
     if (url.startsWith('//') || url.startsWith('/\\'))
       return 'url must be a path starting with a single / or an http(s):// URL';
@@ -52,12 +53,21 @@ function holdsBadText(value: unknown): boolean {
   return false;
 }
 
+/** A number JSON cannot carry back (1e400 parses as Infinity and would be stored as null). */
+function holdsNonFinite(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (Array.isArray(value)) return value.some(holdsNonFinite);
+  if (typeof value === 'object' && value !== null) return Object.values(value).some(holdsNonFinite);
+  return false;
+}
+
 export function datosProblem(datos: unknown): string | undefined {
   if (typeof datos !== 'object' || datos === null || Array.isArray(datos))
     return 'datos must be a JSON object';
   if (Buffer.byteLength(JSON.stringify(datos)) > DATOS_MAX_BYTES)
     return `datos must be at most ${DATOS_MAX_BYTES} bytes of JSON`;
   if (holdsBadText(datos)) return 'datos must hold valid Unicode text (no NUL, no lone surrogates)';
+  if (holdsNonFinite(datos)) return 'datos must hold only finite numbers';
   return undefined;
 }
 
