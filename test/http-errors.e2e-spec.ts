@@ -37,6 +37,37 @@ describe('HTTP error answers and health', () => {
     },
   );
 
+  it.each([
+    ['post', '/notifications/api/mark-read/', { ids: [] }],
+    ['post', '/notifications/api/mark-unread/', { ids: [1] }],
+    ['post', '/notifications/api/delete/', { ids: [1] }],
+    ['post', '/notifications/api/send/', { usuarios: [1], mensaje: 'hola' }],
+    ['get', '/notifications/api/unread-count/', undefined],
+    ['get', '/notifications/api/preferences/', undefined],
+    ['put', '/notifications/api/preferences/', { silenciados: [] }],
+    [
+      'put',
+      '/notifications/api/users/987654/',
+      { username: 'q', is_staff: false, is_active: true },
+    ],
+  ] as const)(
+    'refuses a query parameter %s %s does not take, given once or twice: 400',
+    async (method, path, body) => {
+      const staff = await createUser(app, { staff: true });
+      for (const query of ['?x=1', '?x=1&x=2']) {
+        const call = request(app.url)
+          [method](path + query)
+          .set(bearer(signToken(staff)));
+        const { body: answer } = await (body === undefined ? call : call.send(body)).expect(400);
+        expect(answer).toEqual({
+          statusCode: 400,
+          message: ['unknown parameter x'],
+          error: 'Bad Request',
+        });
+      }
+    },
+  );
+
   it('GET /health answers 200 while the database answers', async () => {
     const { body } = await request(app.url).get('/health').expect(200);
     expect(body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });

@@ -1,12 +1,10 @@
 import {
-  BadRequestException,
   Body,
   Controller,
   Get,
   HttpCode,
   HttpStatus,
   Post,
-  Query,
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
@@ -24,6 +22,7 @@ import {
 } from './dto/inbox.dto';
 import { InboxService } from './inbox.service';
 import { StrictValidationPipe } from '../common/strict-validation.pipe';
+import { TakesNoQuery } from '../common/no-query.interceptor';
 
 @ApiTags('notifications')
 @ApiBearerAuth()
@@ -32,20 +31,15 @@ import { StrictValidationPipe } from '../common/strict-validation.pipe';
 @UseGuards(JwtAuthGuard)
 // Its own validation too: a host app may bind no pipe (or a laxer one) app-wide.
 @UsePipes(StrictValidationPipe)
+// None of its routes takes a query parameter; like every route, it refuses one it does not know.
+@TakesNoQuery()
 export class InboxController {
   constructor(private readonly inbox: InboxService) {}
 
   @Get('unread-count')
   @ApiOperation({ summary: 'How many of your notifications are unread (for a badge)' })
   @ApiOkResponse({ type: UnreadCountResponseDto })
-  async unreadCount(
-    @CurrentUser() user: AuthenticatedUser,
-    @Query() query: Record<string, unknown>,
-  ): Promise<UnreadCountResponseDto> {
-    // It takes no parameters, and, like every route, refuses one it does not know.
-    const unknown = Object.keys(query);
-    if (unknown.length > 0)
-      throw new BadRequestException(unknown.map((key) => `unknown parameter ${key}`));
+  async unreadCount(@CurrentUser() user: AuthenticatedUser): Promise<UnreadCountResponseDto> {
     return { unread_count: await this.inbox.unreadCount(user.id) };
   }
 

@@ -35,6 +35,7 @@ import { ListQueryDto } from './dto/list-query.dto';
 import { MarkReadDto, MarkReadResponseDto } from './dto/mark-read.dto';
 import { SendDto, SendResponseDto } from './dto/send.dto';
 import { NotificationsService } from './notifications.service';
+import { TakesNoQuery } from '../common/no-query.interceptor';
 
 @ApiTags('notifications')
 @ApiBearerAuth()
@@ -63,6 +64,7 @@ export class NotificationsController {
   }
 
   @Post('mark-read')
+  @TakesNoQuery()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Mark some (or, with ids: [], all) of your notifications read',
@@ -86,6 +88,7 @@ export class NotificationsController {
   }
 
   @Post('send')
+  @TakesNoQuery()
   @UseGuards(StaffGuard)
   @ApiOperation({
     summary: 'Send a notification to users or to all staff (staff only)',

@@ -26,6 +26,7 @@ import { StrictValidationPipe } from '../common/strict-validation.pipe';
 import { PutUserDto, UserResponseDto } from '../users/dto/put-user.dto';
 import { UsersService } from '../users/users.service';
 import { DeactivationWatcher } from './deactivation.watcher';
+import { TakesNoQuery } from '../common/no-query.interceptor';
 
 /**
  * A user id in a path: plain decimal digits, within the users table's `integer`. Read from the
@@ -47,6 +48,7 @@ function userId(value: string): number {
 @UseGuards(JwtAuthGuard, StaffGuard)
 // Its own validation too: a host app may bind no pipe (or a laxer one) app-wide.
 @UsePipes(StrictValidationPipe)
+@TakesNoQuery()
 export class UsersController {
   constructor(
     private readonly users: UsersService,

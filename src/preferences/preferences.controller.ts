@@ -7,6 +7,7 @@ import { ApiErrorResponses } from '../common/api-error-responses.decorator';
 import { PreferencesDto } from './preferences.dto';
 import { PreferencesService } from './preferences.service';
 import { StrictValidationPipe } from '../common/strict-validation.pipe';
+import { TakesNoQuery } from '../common/no-query.interceptor';
 
 @ApiTags('notifications')
 @ApiBearerAuth()
@@ -15,6 +16,7 @@ import { StrictValidationPipe } from '../common/strict-validation.pipe';
 @UseGuards(JwtAuthGuard)
 // Its own validation too: a host app may bind no pipe (or a laxer one) app-wide.
 @UsePipes(StrictValidationPipe)
+@TakesNoQuery()
 export class PreferencesController {
   constructor(private readonly preferences: PreferencesService) {}
 
