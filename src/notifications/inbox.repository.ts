@@ -7,6 +7,7 @@ import { runPrepared } from '../database/prepared';
 import { ListPosition } from './cursor';
 import { OUTBOX_DELETIONS_OF_USER, OUTBOX_RECOUNT_OF_USER } from './delivery/outbox-writes';
 import { Notificacion } from './notificacion.entity';
+import type { DeliveredRow } from './delivery/outbox.repository';
 
 // The statements are exported so that the benchmark's raw baselines (and the EXPLAIN it
 // records) run exactly the SQL the service runs.
@@ -109,16 +110,8 @@ export interface ListedNotificacion {
   position: string;
 }
 
-interface ListRow {
-  id: string;
-  mensaje: string;
-  leida: boolean;
-  fecha: Date;
-  tipo: string;
-  url: string | null;
-  datos: Record<string, unknown> | null;
-  position: string;
-}
+/** A listed row: a notification's columns (bigint id as text), with its place in the list. */
+type ListRow = Omit<DeliveredRow, 'id' | 'usuario_id'> & { id: string; position: string };
 
 /** Which of the user's notifications a page lists. */
 export interface ListFilter {
