@@ -55,9 +55,8 @@ describe('HTTP error answers and health', () => {
     async (method, path, body) => {
       const staff = await createUser(app, { staff: true });
       for (const query of ['?x=1', '?x=1&x=2']) {
-        const call = request(app.url)
-          [method](path + query)
-          .set(bearer(signToken(staff)));
+        const client = request(app.url);
+        const call = client[method](path + query).set(bearer(signToken(staff)));
         const { body: answer } = await (body === undefined ? call : call.send(body)).expect(400);
         expect(answer).toEqual({
           statusCode: 400,
