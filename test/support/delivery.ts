@@ -58,16 +58,28 @@ export async function holdDeliveryLead(
  */
 export async function deliveryLeadHolder(dataSource: DataSource): Promise<string | undefined> {
   const [holder] = await dataSource.query<
-    Array<{ pid: number; client: string; since: string; state: string }>
+    Array<{ pid: number; client: string; since: string; state: string; query: string }>
   >(
     `SELECT a.pid, coalesce(host(a.client_addr) || ':' || a.client_port, 'local') AS client,
-            a.backend_start::text AS since, a.state
+            a.backend_start::text AS since, a.state,
+            left(regexp_replace(a.query, '\\s+', ' ', 'g'), 120) AS query
      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2
        AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     LEADER_LOCK,
   );
   return holder
-    ? `backend pid ${holder.pid}, client ${holder.client}, connected since ${holder.since}, ${holder.state}`
+    ? `backend pid ${holder.pid}, client ${holder.client}, connected since ${holder.since}, ` +
+        `${holder.state}, last statement: ${holder.query}`
     : undefined;
+}
+
+/** Ends the session holding the delivery lead on this database (a test's own database only). */
+export async function endDeliveryLeadHolder(dataSource: DataSource): Promise<void> {
+  await dataSource.query(
+    `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2
+       AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    LEADER_LOCK,
+  );
 }

@@ -24,6 +24,19 @@ const IDLE_SESSION_MS = 3000;
 /** Every wait on the leader's connection is bounded, so a stall ends its lead, never freezes it. */
 const STATEMENT_MS = 5000;
 
+/**
+ * Ends the leader's session at once. A polite `end()` leaves the socket open until PostgreSQL
+ * has finished the statement in flight; a backend blocked sending a reply nobody reads any more
+ * (the process is shutting down) would keep the session, and the lock, for as long as it waits.
+ * Destroying the socket makes the backend see the client gone and release the lock now.
+ */
+async function closeNow(connection: Client | undefined): Promise<void> {
+  if (!connection) return;
+  const ended = connection.end().catch(() => undefined);
+  connection.connection.stream.destroy();
+  await ended;
+}
+
 const delay = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms).unref());
 
@@ -72,7 +85,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.lose?.(new Error('shutting down'));
-    await this.connection?.end().catch(() => undefined);
+    await closeNow(this.connection);
   }
 
   /** Drains the outbox now (when leading): something committed. */
@@ -97,7 +110,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
       const connection = this.connection;
       this.connection = undefined;
       // Ending the session releases the lock, so another instance can take over at once.
-      await connection?.end().catch(() => undefined);
+      await closeNow(connection);
       if (!this.stopped) await delay(RETRY_MS);
     }
   }
