@@ -102,19 +102,28 @@ export class BoundedClient extends Client {
 }
 
 /**
- * Runs `work` with no statement timeout and no reply bound on this query runner's connection,
- * then puts both back: for migrations, which may wait for another instance's and may rewrite a
- * large table. The runner must be connected, and `work` must run its queries on it.
+ * The bounds of the largest statement a request may make (a fan-out to 10,000 users of a
+ * 10,000-character message writes hundreds of megabytes): longer than a lookup's, still inside
+ * the request's 9 s deadline, so the client gets its answer or a 503 within 10 s.
  */
-export async function withoutTimeouts<T>(
+export const LARGE_STATEMENT_BOUNDS = { statementMs: 8_000, replyMs: 8_500 };
+
+/**
+ * Runs `work` with other bounds on this query runner's connection (0: none), then puts the
+ * connection's own back: for migrations, which may wait for another instance's and rewrite a
+ * large table (no bound), and for the largest fan-outs (LARGE_STATEMENT_BOUNDS). The runner must
+ * be connected, and `work` must run its queries on it.
+ */
+export async function withTimeouts<T>(
   queryRunner: QueryRunner,
+  bounds: { statementMs: number; replyMs: number },
   work: () => Promise<T>,
 ): Promise<T> {
-  await queryRunner.query('SET statement_timeout = 0');
+  await queryRunner.query(`SET statement_timeout = ${Math.trunc(bounds.statementMs)}`);
   const client = (queryRunner as QueryRunner & { databaseConnection: unknown }).databaseConnection;
   const bounded = client instanceof BoundedClient ? client : undefined;
   const replyTimeoutMs = bounded?.replyTimeoutMs ?? 0;
-  if (bounded) bounded.replyTimeoutMs = 0;
+  if (bounded) bounded.replyTimeoutMs = bounds.replyMs;
   try {
     return await work();
   } finally {
@@ -123,4 +132,9 @@ export async function withoutTimeouts<T>(
     // the connection to anyone else.
     await queryRunner.query('RESET statement_timeout');
   }
+}
+
+/** `withTimeouts` with no bound at all: for migrations and maintenance. */
+export function withoutTimeouts<T>(queryRunner: QueryRunner, work: () => Promise<T>): Promise<T> {
+  return withTimeouts(queryRunner, { statementMs: 0, replyMs: 0 }, work);
 }

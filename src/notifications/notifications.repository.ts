@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Coalescer } from '../common/coalescer';
-import { QUERY_BOUND_MS } from '../database/bounded-client';
+import { LARGE_STATEMENT_BOUNDS, QUERY_BOUND_MS, withTimeouts } from '../database/bounded-client';
 import { isForeignKeyViolation } from '../database/errors';
 import { runPrepared } from '../database/prepared';
 import { toUser } from '../users/users.repository';
@@ -14,6 +14,8 @@ import { NotificationContent } from './notification-fields';
 const SINGLES_IN_FLIGHT = 2;
 const SINGLES_PER_INSERT = 500;
 const PURGE_BATCH = 5000;
+/** Recipients from which a fan-out runs with the bounds of a large statement. */
+const LARGE_FAN_OUT = 1000;
 
 /**
  * A new row with its user, so its string form names the user even when given only an id.
@@ -99,10 +101,11 @@ export class NotificationsRepository {
   ): Promise<{ created: Notificacion[]; failed: boolean }> {
     try {
       // The count guard makes the INSERT all-or-nothing without a transaction of our own.
-      const rows = await runPrepared<CreatedRow>(
-        this.dataSource,
-        'notificaciones.insert-all-or-none',
-        `WITH found AS (
+      const rows = await this.withRoomFor(ids.length, manager, (on) =>
+        runPrepared<CreatedRow>(
+          this.dataSource,
+          'notificaciones.insert-all-or-none',
+          `WITH found AS (
            SELECT id, username, is_staff FROM users WHERE id = ANY($1::int[]) AND is_active
          ), inserted AS (
            INSERT INTO notificaciones (usuario_id, mensaje, tipo, url, datos, leida, silenciada)
@@ -112,8 +115,9 @@ export class NotificationsRepository {
            RETURNING ${RETURNED}
          ), ${OUTBOX_OF_INSERTED}
          SELECT i.*, f.username, f.is_staff FROM inserted i JOIN found f ON f.id = i.usuario_id`,
-        [ids, content.mensaje, content.tipo, content.url, datosParam(content)],
-        manager,
+          [ids, content.mensaje, content.tipo, content.url, datosParam(content)],
+          on,
+        ),
       );
       return { created: rows.map((row) => toEntity(row, content)), failed: false };
     } catch (error) {
@@ -240,5 +244,24 @@ export class NotificationsRepository {
     return batch.map((single) =>
       rows[next]?.usuario_id === single.userId ? toEntity(rows[next++], single.content) : undefined,
     );
+  }
+
+  /**
+   * Runs a fan-out's statement on `manager` (a caller's transaction keeps its own bounds), or,
+   * for a large one, on a connection of its own with the larger bounds such a statement needs.
+   */
+  private async withRoomFor<T>(
+    recipients: number,
+    manager: EntityManager | undefined,
+    run: (on: EntityManager | undefined) => Promise<T>,
+  ): Promise<T> {
+    if (manager || recipients < LARGE_FAN_OUT) return run(manager);
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      return await withTimeouts(runner, LARGE_STATEMENT_BOUNDS, () => run(runner.manager));
+    } finally {
+      await runner.release();
+    }
   }
 }
