@@ -244,11 +244,19 @@ export class OutboxRepository {
    */
   async highestPublished(connection: Queryable): Promise<number> {
     const { rows } = await connection.query<{ last: string | null }>(
-      // Newest first, to the first one found: a walk down the primary key, not a scan.
-      `SELECT n.id AS last FROM notificaciones n
-       WHERE NOT EXISTS (SELECT 1 FROM entregas_pendientes p WHERE n.id = ANY(p.notificaciones))
-       ORDER BY n.id DESC
-       LIMIT 1`,
+      // Ids below the lowest one the outbox holds are all published: one index lookup. Above it,
+      // only the rows since then are checked, against the outbox's ids hashed once (checking
+      // each row against every outbox array cost minutes behind a 10,000-recipient fan-out).
+      `WITH pending AS MATERIALIZED (
+         SELECT DISTINCT unnest(notificaciones) AS id FROM entregas_pendientes
+       ), low AS (SELECT min(id) AS id FROM pending)
+       SELECT CASE WHEN (SELECT id FROM low) IS NULL THEN (SELECT max(id) FROM notificaciones)
+              ELSE greatest(
+                (SELECT max(n.id) FROM notificaciones n WHERE n.id < (SELECT id FROM low)),
+                (SELECT max(n.id) FROM notificaciones n
+                 WHERE n.id > (SELECT id FROM low)
+                   AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.id = n.id)))
+              END AS last`,
     );
     return Number(rows[0]?.last ?? 0);
   }
