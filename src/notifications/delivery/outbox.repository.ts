@@ -76,6 +76,9 @@ const TEXT_BYTES = `(octet_length(mensaje) + coalesce(octet_length(url), 0)
  * - counts the unread of every user a change named (the change is visible: its outbox row is);
  * - returns the notifications themselves when there are at most `$4` carrying at most `$5`
  *   bytes of text.
+ * Notifications are looked up by `id = ANY(<array>)` only: index probes, whatever the planner
+ * thinks of the table. Joined to an `unnest()` (estimated at ten rows per array), they were
+ * planned as hash joins over the whole table while it was small, and each read then grew with it.
  */
 const READ_SQL = `WITH gone AS (
     DELETE FROM entregas_pendientes WHERE id = ANY($1::bigint[])
@@ -100,31 +103,35 @@ const READ_SQL = `WITH gone AS (
                                      AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW),
                     CASE WHEN s.more THEN s.newest END) AS watermark
     FROM batch b CROSS JOIN snapshot s
+  ), late_ids AS (
+    SELECT l.id, m.watermark
+    FROM marked m CROSS JOIN LATERAL unnest(m.notificaciones) AS l(id)
+    WHERE l.id < m.watermark
   ), late AS (
     INSERT INTO entregas_tardias (notificacion_id, usuario_id, watermark, posicion)
-    SELECT n.id, n.usuario_id, m.watermark, greatest(n.id, $6::bigint)
-    FROM marked m CROSS JOIN LATERAL unnest(m.notificaciones) AS l(id)
-    JOIN notificaciones n ON n.id = l.id
-    WHERE l.id < m.watermark
+    SELECT n.id, n.usuario_id, l.watermark, greatest(n.id, $6::bigint)
+    FROM notificaciones n JOIN late_ids l ON l.id = n.id
+    WHERE n.id = ANY((SELECT array_agg(id) FROM late_ids)::bigint[])
     ORDER BY n.id
     ON CONFLICT (notificacion_id)
       DO UPDATE SET watermark = greatest(entregas_tardias.watermark, excluded.watermark)
     RETURNING 1
   ), ids AS (
-    SELECT DISTINCT unnest(notificaciones) AS id FROM batch
+    SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}') AS list
+    FROM batch CROSS JOIN LATERAL unnest(notificaciones) AS x
   )
   SELECT s.newest,
          (SELECT count(*) FROM late)::int AS late,
          (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM batch) AS entries,
-         (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM ids) AS notificaciones,
-         CASE WHEN (SELECT count(*) FROM ids) <= $4::int
+         (SELECT list FROM ids) AS notificaciones,
+         CASE WHEN cardinality((SELECT list FROM ids)) <= $4::int
                    AND (SELECT coalesce(sum(${TEXT_BYTES}), 0) FROM notificaciones n
-                        WHERE n.id IN (SELECT id FROM ids)) <= $5::bigint THEN
+                        WHERE n.id = ANY((SELECT list FROM ids)::bigint[])) <= $5::bigint THEN
            (SELECT coalesce(json_agg(json_build_object(
                      'id', n.id, 'usuario_id', n.usuario_id, 'mensaje', n.mensaje,
                      'leida', n.leida, 'fecha', n.fecha, 'tipo', n.tipo, 'url', n.url,
                      'datos', n.datos) ORDER BY n.id), '[]')
-            FROM notificaciones n WHERE n.id IN (SELECT id FROM ids))
+            FROM notificaciones n WHERE n.id = ANY((SELECT list FROM ids)::bigint[]))
          END AS rows,
          (SELECT coalesce(json_agg(json_build_array(u.id,
                    (SELECT count(*) FROM notificaciones
