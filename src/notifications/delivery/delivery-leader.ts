@@ -6,7 +6,12 @@ import { LEADER_LOCK } from '../../database/advisory-lock';
 import { pgPoolOf } from '../../database/pg-pool';
 import { NotificationsPublisher } from '../notifications.publisher';
 import { toJson } from '../payloads';
-import { DeliveredRow, OutboxRepository, ROWS_PER_SLICE } from './outbox.repository';
+import {
+  DeliveredRow,
+  ENTRIES_PER_READ,
+  OutboxRepository,
+  ROWS_PER_SLICE,
+} from './outbox.repository';
 
 /** The channel commits ring the leader on (LISTEN/NOTIFY). */
 export const DOORBELL_CHANNEL = 'entregas';
@@ -20,7 +25,7 @@ const POLL_MS = 500;
  * statement: a leader that stalls (a frozen process, a connection whose packets go nowhere)
  * hands over within seconds. It polls far more often than this while it is alive.
  */
-const IDLE_SESSION_MS = 3000;
+const IDLE_SESSION_MS = 2000;
 /** Every wait on the leader's connection is bounded, so a stall ends its lead, never freezes it. */
 const STATEMENT_MS = 5000;
 
@@ -54,8 +59,13 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
   private leading = false;
   private stopped = false;
   private draining = false;
+  /** The drain in progress, so a shutdown can let it end before deleting what it published. */
+  private drained: Promise<void> = Promise.resolve();
   private rungWhileDraining = false;
-  /** Outbox rows published, deleted by the next read. */
+  /**
+   * Outbox rows published, deleted by the next read (the next ring or poll, or the shutdown):
+   * not by a read of their own, which would stand between the next commit and its push.
+   */
   private published: number[] = [];
   /** The highest notification id committed at the previous read (see OutboxRepository.read). */
   private floor = 0;
@@ -84,6 +94,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    await this.forgetPublished();
     this.lose?.(new Error('shutting down'));
     await closeNow(this.connection);
   }
@@ -95,7 +106,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
       this.rungWhileDraining = true;
       return;
     }
-    void this.drain();
+    this.drained = this.drain();
   }
 
   private async compete(): Promise<void> {
@@ -171,8 +182,8 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
     try {
       do {
         this.rungWhileDraining = false;
-        while (this.leading && (await this.publishNext())) {
-          // Until a read finds nothing: that read also deleted what was published.
+        while (this.leading && !this.stopped && (await this.publishNext())) {
+          // Until a read leaves nothing behind it; anything committed since rang meanwhile.
         }
       } while (this.rungWhileDraining && this.leading);
     } catch (error) {
@@ -182,7 +193,18 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  /** One read of the outbox, published; false when there was nothing to publish. */
+  /**
+   * Lets the drain in progress end, then deletes what it published, so that the next leader
+   * does not push it again. Bounded like every statement of the leader's connection.
+   */
+  private async forgetPublished(): Promise<void> {
+    if (!this.leading) return;
+    await this.drained;
+    if (!this.leading || this.published.length === 0) return;
+    await this.outbox.forget(this.connection!, this.published).catch(() => undefined);
+  }
+
+  /** One read of the outbox, published; true when more rows were waiting beyond it. */
   private async publishNext(): Promise<boolean> {
     const connection = this.connection!;
     const batch = await this.outbox.read(
@@ -194,6 +216,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
     this.floor = Math.max(this.floor, batch.newest ?? 0);
     this.published = batch.entries;
     if (batch.entries.length === 0) return false;
+    const more = batch.entries.length === ENTRIES_PER_READ;
     if (batch.rows) this.publish(batch.rows);
     else {
       // A large fan-out, or long texts: a slice at a time (bounded in rows and in bytes), so
@@ -224,7 +247,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
     for (const [userId, unread] of batch.counts) {
       if (this.leading) this.publisher.unreadCount(userId, unread);
     }
-    return true;
+    return more;
   }
 
   private publish(rows: DeliveredRow[]): void {

@@ -76,6 +76,9 @@ const TEXT_BYTES = `(octet_length(mensaje) + coalesce(octet_length(url), 0)
  * - counts the unread of every user a change named (the change is visible: its outbox row is);
  * - returns the notifications themselves when there are at most `$4` carrying at most `$5`
  *   bytes of text.
+ * It commits without waiting for its WAL to reach the disk unless it recorded a late row (which
+ * must be durable before it goes out): all else it writes is the deletion of rows already
+ * published, which a crash of PostgreSQL can only undo into a second push, never a loss.
  * Notifications are looked up by `id = ANY(<array>)` only: index probes, whatever the planner
  * thinks of the table. Joined to an `unnest()` (estimated at ten rows per array), they were
  * planned as hash joins over the whole table while it was small, and each read then grew with it.
@@ -122,6 +125,10 @@ const READ_SQL = `WITH gone AS (
   )
   SELECT s.newest,
          (SELECT count(*) FROM late)::int AS late,
+         set_config('synchronous_commit',
+                    CASE WHEN (SELECT count(*) FROM late) > 0
+                         THEN current_setting('synchronous_commit') ELSE 'off' END,
+                    true) AS durability,
          (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM batch) AS entries,
          (SELECT list FROM ids) AS notificaciones,
          CASE WHEN cardinality((SELECT list FROM ids)) <= $4::int
@@ -211,6 +218,13 @@ export class OutboxRepository {
       deletions: row.deletions.map(([userId, ids]) => [userId, ids.map(Number)]),
       newest: row.newest === null ? null : Number(row.newest),
     };
+  }
+
+  /** Deletes outbox rows already published (at a shutdown: no read follows). */
+  async forget(connection: Queryable, published: readonly number[]): Promise<void> {
+    await connection.query(`DELETE FROM entregas_pendientes WHERE id = ANY($1::bigint[])`, [
+      published,
+    ]);
   }
 
   /**
