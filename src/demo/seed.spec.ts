@@ -1,4 +1,4 @@
-import { restaurantMessage, seedNotifications, seedUsernames } from './seed';
+import { restaurantNotification, seedNotifications, seedUsernames } from './seed';
 
 /** A small deterministic generator, so a failure replays. */
 function seeded(seed: number): () => number {
@@ -56,15 +56,29 @@ describe('seedNotifications', () => {
   });
 });
 
-describe('restaurantMessage', () => {
+describe('restaurantNotification', () => {
+  const random = seeded(42);
+  const notifications = Array.from({ length: 500 }, (_, index) =>
+    restaurantNotification(random, index % 2 === 0),
+  );
+
   it('writes Spanish restaurant messages within the contract’s bounds', () => {
-    const random = seeded(42);
-    const messages = Array.from({ length: 500 }, (_, index) =>
-      restaurantMessage(random, index % 2 === 0),
-    );
+    const messages = notifications.map((notification) => notification.mensaje);
     for (const word of ['Pedido', 'Stock bajo', 'Gasto', 'Reserva', 'mesa']) {
       expect(messages.some((message) => message.includes(word))).toBe(true);
     }
     expect(messages.every((message) => message.length > 0 && message.length <= 10_000)).toBe(true);
+  });
+
+  it('labels each with the kind the demo inbox knows, and links orders and expenses', () => {
+    const kinds = new Set(notifications.map((notification) => notification.tipo));
+    expect([...kinds].sort()).toEqual(['gasto', 'general', 'pedido', 'stock']);
+    for (const { mensaje, tipo, url } of notifications) {
+      if (mensaje.startsWith('Gasto de')) expect(tipo).toBe('gasto');
+      if (mensaje.startsWith('Stock bajo')) expect(tipo).toBe('stock');
+      if (tipo === 'pedido') expect(url).toMatch(/^\/pedidos\/\d+\/$/);
+      if (tipo === 'gasto') expect(url).toMatch(/^\/gastos\/\d+\/$/);
+      if (tipo === 'general') expect(url).toBeNull();
+    }
   });
 });

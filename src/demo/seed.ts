@@ -20,10 +20,16 @@ export interface SeedSummary {
   days: number;
 }
 
-export interface SeededNotification {
+/** What a seeded notification says, what it is about, and where it leads in the host app. */
+export interface RestaurantNotification {
+  mensaje: string;
+  tipo: 'pedido' | 'stock' | 'gasto' | 'general';
+  url: string | null;
+}
+
+export interface SeededNotification extends RestaurantNotification {
   /** Index into the seeded users. */
   user: number;
-  mensaje: string;
   leida: boolean;
   fecha: Date;
 }
@@ -89,34 +95,73 @@ function hhmm(random: Random): string {
   return `${between(random, 12, 23)}:${pick(random, ['00', '15', '30', '45'])}`;
 }
 
-/** A realistic message for the restaurant; staff also get money matters. */
-export function restaurantMessage(random: Random, staff: boolean): string {
+/**
+ * A realistic notification for the restaurant, with the kind the demo inbox labels and a link
+ * into the host application (paths of its own: this service serves none of them). Staff also
+ * get money matters.
+ */
+export function restaurantNotification(random: Random, staff: boolean): RestaurantNotification {
   const pedido = between(random, 100, 9999);
   const mesa = between(random, 1, 24);
   const [producto, unidad] = pick(random, PRODUCTOS);
-  const kinds: Array<() => string> = [
-    () => `Nuevo pedido #${pedido} para la mesa ${mesa}: ${pick(random, PLATOS)}`,
-    () => `Pedido #${pedido} listo para servir en la mesa ${mesa}`,
-    () => `Pedido para llevar #${pedido} listo para recoger`,
+  const gasto = between(random, 1, 999);
+  const order = (mensaje: string): RestaurantNotification => ({
+    mensaje,
+    tipo: 'pedido',
+    url: `/pedidos/${pedido}/`,
+  });
+  const stock = (mensaje: string): RestaurantNotification => ({
+    mensaje,
+    tipo: 'stock',
+    url: '/almacen/',
+  });
+  const expense = (mensaje: string): RestaurantNotification => ({
+    mensaje,
+    tipo: 'gasto',
+    url: `/gastos/${gasto}/`,
+  });
+  const general = (mensaje: string): RestaurantNotification => ({
+    mensaje,
+    tipo: 'general',
+    url: null,
+  });
+  const kinds: Array<() => RestaurantNotification> = [
+    () => order(`Nuevo pedido #${pedido} para la mesa ${mesa}: ${pick(random, PLATOS)}`),
+    () => order(`Pedido #${pedido} listo para servir en la mesa ${mesa}`),
+    () => order(`Pedido para llevar #${pedido} listo para recoger`),
     () =>
-      `Pedido #${pedido} de ${pick(random, PLATAFORMAS)} entrante (${between(random, 1, 6)} artículos)`,
-    () => `La mesa ${mesa} ha pedido la cuenta`,
-    () => `Stock bajo: quedan ${between(random, 1, 5)} ${unidad} de ${producto}`,
-    () => `Sin stock de ${producto}: avisa a sala`,
-    () => `Reserva para ${between(random, 2, 12)} personas a las ${hhmm(random)} confirmada`,
+      order(
+        `Pedido #${pedido} de ${pick(random, PLATAFORMAS)} entrante (${between(random, 1, 6)} artículos)`,
+      ),
+    () => general(`La mesa ${mesa} ha pedido la cuenta`),
+    () => stock(`Stock bajo: quedan ${between(random, 1, 5)} ${unidad} de ${producto}`),
+    () => stock(`Sin stock de ${producto}: avisa a sala`),
     () =>
-      `${pick(random, NOMBRES)} ha pedido un cambio de turno para el ${pick(random, ['lunes', 'viernes', 'sábado', 'domingo'])}`,
+      general(`Reserva para ${between(random, 2, 12)} personas a las ${hhmm(random)} confirmada`),
+    () =>
+      general(
+        `${pick(random, NOMBRES)} ha pedido un cambio de turno para el ${pick(random, ['lunes', 'viernes', 'sábado', 'domingo'])}`,
+      ),
   ];
-  const staffKinds: Array<() => string> = [
+  const staffKinds: Array<() => RestaurantNotification> = [
     () =>
-      `Gasto de ${euros.format(between(random, 2000, 150000) / 100)} € registrado: ${pick(random, CONCEPTOS)}`,
+      expense(
+        `Gasto de ${euros.format(between(random, 2000, 150000) / 100)} € registrado: ${pick(random, CONCEPTOS)}`,
+      ),
     () =>
-      `Gasto de ${euros.format(between(random, 20000, 250000) / 100)} € pendiente de aprobación: ${pick(random, CONCEPTOS)}`,
+      expense(
+        `Gasto de ${euros.format(between(random, 20000, 250000) / 100)} € pendiente de aprobación: ${pick(random, CONCEPTOS)}`,
+      ),
     () =>
-      `La factura de ${pick(random, PROVEEDORES)} vence ${pick(random, ['mañana', 'el viernes', 'en 3 días'])}`,
-    () => `Pedido a ${pick(random, PROVEEDORES)} recibido (${between(random, 2, 20)} bultos)`,
+      expense(
+        `La factura de ${pick(random, PROVEEDORES)} vence ${pick(random, ['mañana', 'el viernes', 'en 3 días'])}`,
+      ),
     () =>
-      `Cierre de caja: ${euros.format(between(random, 80000, 600000) / 100)} € en ${between(random, 40, 260)} tickets`,
+      stock(`Pedido a ${pick(random, PROVEEDORES)} recibido (${between(random, 2, 20)} bultos)`),
+    () =>
+      general(
+        `Cierre de caja: ${euros.format(between(random, 80000, 600000) / 100)} € en ${between(random, 40, 260)} tickets`,
+      ),
   ];
   return pick(random, staff && random() < 0.5 ? staffKinds : kinds)();
 }
@@ -169,7 +214,7 @@ export function seedNotifications(
     const recent = now - fecha.getTime() < DAY_MS;
     return {
       user,
-      mensaje: restaurantMessage(random, users[user].isStaff),
+      ...restaurantNotification(random, users[user].isStaff),
       leida: random() < (recent ? 0.3 : 0.9),
       fecha,
     };
@@ -193,6 +238,8 @@ export async function seed(
       rows.slice(start, start + BATCH).map((row) => ({
         usuarioId: users[row.user].id,
         mensaje: row.mensaje,
+        tipo: row.tipo,
+        url: row.url,
         leida: row.leida,
         fecha: row.fecha,
       })),

@@ -153,16 +153,24 @@ export class NotificationsRepository {
     return rows.map((row) => toEntity(row, content));
   }
 
-  /** Stores already-dated notifications in one INSERT, with no outbox row; answers how many. */
+  /**
+   * Stores already-dated notifications in one INSERT, with no outbox row; answers how many.
+   * Without a `tipo` a row is `general`.
+   */
   async insertDated(
-    rows: ReadonlyArray<Pick<Notificacion, 'usuarioId' | 'mensaje' | 'leida' | 'fecha'>>,
+    rows: ReadonlyArray<
+      Pick<Notificacion, 'usuarioId' | 'mensaje' | 'leida' | 'fecha'> &
+        Partial<Pick<Notificacion, 'tipo' | 'url'>>
+    >,
   ): Promise<number> {
     const [row] = await runPrepared<{ count: number }>(
       this.dataSource,
       'notificaciones.insert-dated',
       `WITH inserted AS (
-         INSERT INTO notificaciones (usuario_id, mensaje, leida, fecha)
-         SELECT * FROM unnest($1::int[], $2::text[], $3::boolean[], $4::timestamptz[])
+         INSERT INTO notificaciones (usuario_id, mensaje, leida, fecha, tipo, url)
+         SELECT usuario_id, mensaje, leida, fecha, coalesce(tipo, 'general'), url
+         FROM unnest($1::int[], $2::text[], $3::boolean[], $4::timestamptz[], $5::text[],
+                     $6::text[]) AS t(usuario_id, mensaje, leida, fecha, tipo, url)
          RETURNING 1
        )
        SELECT count(*)::int AS count FROM inserted`,
@@ -171,6 +179,8 @@ export class NotificationsRepository {
         rows.map((item) => item.mensaje),
         rows.map((item) => item.leida),
         rows.map((item) => item.fecha.toISOString()),
+        rows.map((item) => item.tipo ?? null),
+        rows.map((item) => item.url ?? null),
       ],
     );
     return row.count;

@@ -247,7 +247,10 @@ export class NotificationsService {
    * not news. Returns how many were stored.
    */
   async importMany(
-    rows: ReadonlyArray<Pick<Notificacion, 'usuarioId' | 'mensaje' | 'leida' | 'fecha'>>,
+    rows: ReadonlyArray<
+      Pick<Notificacion, 'usuarioId' | 'mensaje' | 'leida' | 'fecha'> &
+        Partial<Pick<Notificacion, 'tipo' | 'url'>>
+    >,
   ): Promise<number> {
     if (rows.length === 0) return 0;
     for (const row of rows) assertMensaje(row.mensaje);
