@@ -127,6 +127,21 @@ describe('abuse limits', () => {
       await waitFor('a place to free up', () => open(token).then(() => true));
     });
 
+    it('admits exactly the limit when one user opens many sockets at the same moment', async () => {
+      // All of them are in the room before any is counted: counting the room refused them all.
+      const token = signToken(await createUser(app));
+      const attempts = await Promise.allSettled(Array.from({ length: 8 }, () => open(token)));
+      const admitted = attempts.filter((attempt) => attempt.status === 'fulfilled');
+      expect(admitted).toHaveLength(2);
+      for (const attempt of attempts) {
+        if (attempt.status === 'rejected') {
+          expect((attempt.reason as Error).message).toBe(
+            'too many connections: at most 2 sockets per user, close one first',
+          );
+        }
+      }
+    });
+
     it('drops a socket that sends more than maxHttpBufferSize, and carries on', async () => {
       const user = await createUser(app);
       const socket = await open(signToken(user));

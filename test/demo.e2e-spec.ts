@@ -127,7 +127,16 @@ describe('demo inbox', () => {
       const refused = await request(app.url).post('/demo/token').send({ user_id: other.id });
       expect(refused.status).toBe(404);
       expect(refused.body.token).toBeUndefined();
-      const bad = [{}, { user_id: 'x' }, { user_id: -1 }, { user_id: 1.5 }, { user_id: '1' }];
+      const bad = [
+        {},
+        { user_id: 'x' },
+        { user_id: -1 },
+        { user_id: 1.5 },
+        { user_id: '1' },
+        // Past PostgreSQL's integer: no user has such an id.
+        { user_id: 2_147_483_648 },
+        { user_id: Number.MAX_SAFE_INTEGER },
+      ];
       // Validated as every DTO is: an unknown key is refused, not ignored.
       for (const body of [...bad, { user_id: other.id, admin: true }, [{ user_id: other.id }]]) {
         const response = await request(app.url).post('/demo/token').send(body);

@@ -3,6 +3,7 @@ import { IdempotencyService } from '../src/idempotency/idempotency.service';
 import { User } from '../src/users/user.entity';
 import { useApp } from './support/app';
 import { createUser } from './support/fixtures';
+import { waitFor } from './support/wait';
 import { bearer, signToken } from './support/tokens';
 
 const SEND = '/notifications/api/send/';
@@ -80,6 +81,36 @@ describe('Idempotency-Key on POST /notifications/api/send/', () => {
     expect(await countFor(users)).toEqual([1, 1, 1]);
     // Once it is done, every repeat replays it.
     expect((await send(body, key).expect(201)).body).toStrictEqual(created[0].body);
+  });
+
+  it('a repeat while the first still runs is 409 at once, without waiting for it', async () => {
+    const user = await createUser(app);
+    const key = uniqueKey();
+    const body = { usuarios: [user.id], mensaje: 'held' };
+    // The first send's INSERT waits for this lock on its recipient (its foreign key check).
+    const holder = app.dataSource.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [user.id]);
+      const first = send(body, key).then((response) => response);
+      await waitFor('the first send to hold its key', async () => {
+        const rows = await app.dataSource.query<unknown[]>(
+          `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE NOT l.granted AND a.query LIKE '%INSERT INTO notificaciones%'`,
+        );
+        return rows.length > 0;
+      });
+      // Each repeat answers while the first is still blocked: none waits for its lock.
+      const repeats = await Promise.all(Array.from({ length: 5 }, () => send(body, key)));
+      expect(repeats.map((response) => response.status)).toEqual([409, 409, 409, 409, 409]);
+      await holder.commitTransaction();
+      expect((await first).status).toBe(201);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    expect(await countFor([user])).toEqual([1]);
   });
 
   it('a request that failed stored nothing: its key runs again', async () => {

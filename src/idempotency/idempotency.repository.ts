@@ -6,10 +6,12 @@ import { runPrepared } from '../database/prepared';
 /** How long a key answers with its first response. */
 export const KEY_TTL = '24 hours';
 /**
- * A key still running after this long was left by a process that died before its transaction
- * committed (nothing was stored then): a repeat may run it again. Far past any request's deadline.
+ * A key still running after this long, whose work holds no lock on it, was left by a request
+ * that ended without giving it up (its process died, or the database lost its reply): a repeat
+ * may run it again. Work in progress keeps its key locked, so it is never taken over; this is
+ * only the wait between a claim and its work, and for a request that failed, past its deadline.
  */
-export const ABANDONED_AFTER = '2 minutes';
+export const ABANDONED_AFTER = '30 seconds';
 
 export interface StoredKey {
   huella: string;
@@ -23,19 +25,32 @@ export class IdempotencyRepository {
 
   /**
    * Takes the key for `owner` when it is new, expired, or abandoned; true when taken. Committed
-   * at once, so a concurrent request with the same key sees it running.
+   * at once, so a concurrent request with the same key sees it running. It never waits for the
+   * work of another request with the key (which locks it): that key is simply not taken, and the
+   * caller answers 409 at once instead of holding a connection until the work ends.
    */
   async claim(senderId: number, key: string, huella: string, owner: string): Promise<boolean> {
     const rows = await runPrepared<unknown>(
       this.dataSource,
       'claves_idempotencia.claim',
-      `INSERT INTO claves_idempotencia (emisor_id, clave, huella, dueno) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (emisor_id, clave) DO UPDATE
-         SET huella = excluded.huella, dueno = excluded.dueno, respuesta = NULL, creada = now()
-         WHERE claves_idempotencia.creada < now() - interval '${KEY_TTL}'
-            OR (claves_idempotencia.respuesta IS NULL
-                AND claves_idempotencia.creada < now() - interval '${ABANDONED_AFTER}')
-       RETURNING 1`,
+      `WITH inserted AS (
+         INSERT INTO claves_idempotencia (emisor_id, clave, huella, dueno)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (emisor_id, clave) DO NOTHING
+         RETURNING 1
+       ), taken AS (
+         UPDATE claves_idempotencia
+         SET huella = $3, dueno = $4, respuesta = NULL, creada = now()
+         WHERE ctid = (SELECT ctid FROM claves_idempotencia
+                       WHERE emisor_id = $1 AND clave = $2
+                         AND (creada < now() - interval '${KEY_TTL}'
+                              OR (respuesta IS NULL
+                                  AND creada < now() - interval '${ABANDONED_AFTER}'))
+                       FOR UPDATE SKIP LOCKED)
+           AND NOT EXISTS (SELECT 1 FROM inserted)
+         RETURNING 1
+       )
+       SELECT 1 FROM inserted UNION ALL SELECT 1 FROM taken`,
       [senderId, key, huella, owner],
     );
     return rows.length > 0;

@@ -55,6 +55,8 @@ export class SocketLimits {
   private readonly maxSockets: number;
   private readonly eventsPerMinute: number;
   private readonly requestsPerMinute: number;
+  /** The sockets admitted per user on this instance (see `admit`). */
+  private readonly admitted = new Map<number, Set<string>>();
 
   constructor(
     @Inject(NOTIFICATIONS_OPTIONS) options: ResolvedNotificationsOptions,
@@ -119,20 +121,41 @@ export class SocketLimits {
   perSocket(): HandshakeStep {
     return (socket, next) => {
       const user = socketUser(socket);
-      if (user) {
-        // This socket is in the room already, hence "more than".
-        const open = socket.nsp.adapter.rooms.get(roomOf(user.id))?.size ?? 0;
-        if (open > this.maxSockets) {
-          next(
-            new Error(
-              `too many connections: at most ${this.maxSockets} sockets per user, close one first`,
-            ),
-          );
-          return;
-        }
+      if (user && !this.admit(user.id, socket)) {
+        next(
+          new Error(
+            `too many connections: at most ${this.maxSockets} sockets per user, close one first`,
+          ),
+        );
+        return;
       }
       if (this.eventsPerMinute > 0) socket.use(eventBudget(this.eventsPerMinute));
       next();
     };
+  }
+
+  /**
+   * Counts the socket against its user's limit, in one synchronous step: sockets whose
+   * handshakes run at the same moment are all in the room before any is counted, so the room's
+   * size alone would refuse them all. Only sockets admitted here count, and only while they are
+   * in the room (a socket leaves it when it closes, or when a later step refuses it).
+   */
+  private admit(userId: number, socket: Socket): boolean {
+    const room = socket.nsp.adapter.rooms.get(roomOf(userId));
+    const admitted = this.admitted.get(userId) ?? new Set<string>();
+    for (const id of admitted) if (!room?.has(id)) admitted.delete(id);
+    if (admitted.size >= this.maxSockets) {
+      if (admitted.size === 0) this.admitted.delete(userId);
+      return false;
+    }
+    admitted.add(socket.id);
+    this.admitted.set(userId, admitted);
+    socket.once('disconnect', () => {
+      admitted.delete(socket.id);
+      if (admitted.size === 0 && this.admitted.get(userId) === admitted) {
+        this.admitted.delete(userId);
+      }
+    });
+    return true;
   }
 }

@@ -116,6 +116,9 @@ export class RedisService implements OnApplicationShutdown {
       maxRetriesPerRequest: subscriber ? null : 1,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
       connectionName: `notificaciones-${role}`,
+      // CLIENT SETINFO only names the library in CLIENT LIST; Redis before 7.2 answers it with an
+      // error, which this service's error listener reported as Redis being down.
+      disableClientInfo: true,
     });
     let down = false;
     let failing = false;

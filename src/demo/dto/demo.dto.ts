@@ -24,7 +24,8 @@ export class DemoTokenRequestDto {
   @ApiProperty({ example: 1, minimum: 1, description: 'The id of an active demo user' })
   @IsInt()
   @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
+  // Users' ids are PostgreSQL integers: a larger one names no user (400, not the database's error).
+  @Max(2_147_483_647)
   user_id!: number;
 }
 
