@@ -6,12 +6,7 @@ import { LEADER_LOCK } from '../../database/advisory-lock';
 import { pgPoolOf } from '../../database/pg-pool';
 import { NotificationsPublisher } from '../notifications.publisher';
 import { toJson } from '../payloads';
-import {
-  DeliveredRow,
-  ENTRIES_PER_READ,
-  OutboxRepository,
-  ROWS_PER_SLICE,
-} from './outbox.repository';
+import { DeliveredRow, OutboxRepository, ROWS_PER_SLICE } from './outbox.repository';
 
 /** The channel commits ring the leader on (LISTEN/NOTIFY). */
 export const DOORBELL_CHANNEL = 'entregas';
@@ -63,8 +58,9 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
   private drained: Promise<void> = Promise.resolve();
   private rungWhileDraining = false;
   /**
-   * Outbox rows published, deleted by the next read (the next ring or poll, or the shutdown):
-   * not by a read of their own, which would stand between the next commit and its push.
+   * Outbox rows published, deleted by the next read (a drain reads until a read finds nothing,
+   * so they are deleted at once), or at a shutdown that ended a drain early: the next leader
+   * pushes again whatever is left, so the less is left, the fewer tabs see a notification twice.
    */
   private published: number[] = [];
   /** The highest notification id committed at the previous read (see OutboxRepository.read). */
@@ -183,7 +179,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
       do {
         this.rungWhileDraining = false;
         while (this.leading && !this.stopped && (await this.publishNext())) {
-          // Until a read leaves nothing behind it; anything committed since rang meanwhile.
+          // Until a read finds nothing: that read also deleted what was published.
         }
       } while (this.rungWhileDraining && this.leading);
     } catch (error) {
@@ -204,7 +200,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
     await this.outbox.forget(this.connection!, this.published).catch(() => undefined);
   }
 
-  /** One read of the outbox, published; true when more rows were waiting beyond it. */
+  /** One read of the outbox, published; false when there was nothing to publish. */
   private async publishNext(): Promise<boolean> {
     const connection = this.connection!;
     const batch = await this.outbox.read(
@@ -216,7 +212,6 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
     this.floor = Math.max(this.floor, batch.newest ?? 0);
     this.published = batch.entries;
     if (batch.entries.length === 0) return false;
-    const more = batch.entries.length === ENTRIES_PER_READ;
     if (batch.rows) this.publish(batch.rows);
     else {
       // A large fan-out, or long texts: a slice at a time (bounded in rows and in bytes), so
@@ -247,7 +242,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
     for (const [userId, unread] of batch.counts) {
       if (this.leading) this.publisher.unreadCount(userId, unread);
     }
-    return more;
+    return true;
   }
 
   private publish(rows: DeliveredRow[]): void {
