@@ -100,6 +100,10 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   // the client address they forward instead of theirs.
   app.set('trust proxy', config.get('trustProxy', { infer: true }));
   app.disable('x-powered-by');
+  // Express hashes every response body for an ETag (SHA-1 over the whole body), for
+  // revalidation that never comes: API responses are `no-store`, so no client holds a copy to
+  // revalidate. The OpenAPI UI's static files keep theirs (serve-static makes its own).
+  app.set('etag', false);
 
   const document = SwaggerModule.createDocument(
     app,
