@@ -9,7 +9,7 @@ import { createHttpLogger, createRootLogger } from './request-logging';
 export const LOG_DESTINATION = 'LOG_DESTINATION';
 export const ROOT_LOGGER = 'ROOT_LOGGER';
 
-/** The per-request logger middleware (pino-http) around the app's root logger. */
+/** The per-request logger middleware (one line per request) around the app's root logger. */
 @Injectable()
 export class RequestLogger {
   readonly middleware: ReturnType<typeof createHttpLogger>;
