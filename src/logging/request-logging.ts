@@ -116,6 +116,12 @@ export function createRootLogger(
 
 type Req = IncomingMessage & { originalUrl?: string; user?: AuthenticatedUser };
 
+/** The `reqId` the request logger gave this request, if it ran. */
+export function requestIdOf(req: object): string | undefined {
+  const { id } = req as { id?: unknown };
+  return typeof id === 'string' ? id : undefined;
+}
+
 /** Its completion line's level: errors above all, routine probes below the rest. */
 function levelOf(url: string, status: number): Level {
   if (status >= 500) return 'error';
@@ -127,8 +133,8 @@ function levelOf(url: string, status: number): Level {
  * `userId` once the guard has run, the status and `responseTime` in ms. No headers and no
  * bodies: notification text never reaches the logs. The line is the one pino-http wrote (same
  * keys, same order, same messages), built here from what was read when the request arrived,
- * without pino-http's three child loggers and its serializers per request. `req.log` carries
- * the `reqId` for logs written while handling the request.
+ * without pino-http's three child loggers and its serializers per request. `req.id` is the
+ * `reqId`, for logs written about the request while it runs (see `requestIdOf`).
  */
 export function createHttpLogger(
   root: Logger,
@@ -137,7 +143,7 @@ export function createHttpLogger(
     const started = Date.now();
     const id = requestIdFor(req.headers[REQUEST_ID_HEADER_LOWER]);
     res.setHeader(REQUEST_ID_HEADER, id);
-    Object.assign(req, { id, log: root.child({ reqId: id }) });
+    Object.assign(req, { id });
     const url = req.originalUrl ?? req.url ?? '';
     const { method } = req;
     const remoteAddress = req.socket.remoteAddress;
