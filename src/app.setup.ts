@@ -9,7 +9,7 @@ import { answerClientErrors } from './common/client-errors';
 import { jsonBody, RouteBodyLimit } from './common/json-body';
 import { JSON_SHAPE_LIMITS } from './common/json-shape';
 import { StrictValidationPipe } from './common/strict-validation.pipe';
-import { markArrival, RequestDeadlineInterceptor } from './common/request-deadline';
+import { requestDeadline } from './common/request-deadline';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/configuration';
 import { DEMO_TOKEN_BODY_LIMIT } from './demo/dto/demo.dto';
@@ -75,8 +75,13 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
   const corsOrigins = config.get('corsOrigins', { infer: true });
 
-  // Ahead of the body parser, so requests it rejects (malformed JSON, 413) are logged and timed.
-  app.use(markArrival, app.get(RequestLogger).middleware, app.get(MetricsService).httpMiddleware);
+  // Ahead of the body parser, so requests it rejects (malformed JSON, 413) are logged and timed,
+  // and the deadline counts from the request's arrival.
+  app.use(
+    requestDeadline(),
+    app.get(RequestLogger).middleware,
+    app.get(MetricsService).httpMiddleware,
+  );
   app.use(securityHeaders());
   answerClientErrors(app.getHttpServer());
   const verifier = app.get(TokenVerifier);
@@ -91,7 +96,6 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
     }),
   );
   app.useGlobalPipes(new StrictValidationPipe());
-  app.useGlobalInterceptors(new RequestDeadlineInterceptor());
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost).httpAdapter));
   app.enableCors({ origin: corsOrigins.length > 0 ? corsOrigins : false, credentials: true });
   app.useWebSocketAdapter(new SocketIoAdapter(app));
@@ -100,6 +104,10 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   // the client address they forward instead of theirs.
   app.set('trust proxy', config.get('trustProxy', { infer: true }));
   app.disable('x-powered-by');
+  // Express hashes every response body for an ETag (SHA-1 over the whole body), for
+  // revalidation that never comes: API responses are `no-store`, so no client holds a copy to
+  // revalidate. The OpenAPI UI's static files keep theirs (serve-static makes its own).
+  app.set('etag', false);
 
   const document = SwaggerModule.createDocument(
     app,

@@ -30,7 +30,7 @@ interface ExpressLayer {
 // Not API routes: the OpenAPI UI itself, and the demo page, its script and icon (mounted only
 // where enabled; test/demo.e2e-spec.ts covers them). The demo's users and token routes are API.
 const NOT_API = /^\/(docs|demo\/inbox\.js$|favicon\.ico$|$)/;
-// Middleware mounted for every path (request logging context) shows up as a wildcard route.
+// Middleware a module mounts for every path shows up as a wildcard route.
 const WILDCARD = /\*/;
 // Routes anyone may call: the load balancer's probe and the Prometheus scrape target.
 const PUBLIC = new Set(['GET /health', 'GET /metrics']);

@@ -64,8 +64,27 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
     await request(service.url).get('/notifications/api/list/').set(bearer(token)).expect(200);
 
     proxy.cut();
-    const list = await request(service.url).get('/notifications/api/list/').set(bearer(token));
+    const list = await request(service.url)
+      .get('/notifications/api/list/')
+      .set(bearer(token))
+      .set('X-Request-Id', 'cut-list');
     expect({ status: list.status, body: list.body }).toEqual({ status: 503, body: UNAVAILABLE });
+    // The cause is logged on a line of its own, with the id of the request it failed.
+    await service.waitForOutput(/"reqId":"cut-list".*"msg":"GET \/notifications\/api\/list\/ 503"/);
+    const logged = service
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"reqId":"cut-list"'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string });
+    expect(logged).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          level: 'warn',
+          msg: expect.stringMatching(/^database unavailable: /),
+        }),
+        expect.objectContaining({ level: 'error', msg: 'GET /notifications/api/list/ 503' }),
+      ]),
+    );
     const markRead = await request(service.url)
       .post('/notifications/api/mark-read/')
       .set(bearer(token))

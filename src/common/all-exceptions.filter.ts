@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs
 import { BaseExceptionFilter } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import { isDatabaseUnavailable } from '../database/errors';
+import { requestIdOf } from '../logging/request-logging';
 
 /**
  * Nest's error shape for everything: HTTP exceptions as thrown (Nest maps body-parser's 400
@@ -15,8 +16,10 @@ export class AllExceptionsFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return super.catch(exception, host);
     if (exception instanceof HttpException) return super.catch(withErrorName(exception), host);
+    // The request's id, so that this line joins its request's line.
+    const reqId = requestIdOf(host.switchToHttp().getRequest<object>());
     if (isDatabaseUnavailable(exception)) {
-      this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+      this.logger.warn({ reqId }, `database unavailable: ${(exception as Error).message}`);
       return super.catch(
         new HttpException(
           {
@@ -30,6 +33,7 @@ export class AllExceptionsFilter extends BaseExceptionFilter {
       );
     }
     this.logger.error(
+      { reqId },
       exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
     );
     return super.catch(

@@ -1,6 +1,6 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 
-/** Work refused for now: HTTP answers 503 with `Retry-After` (see RetryAfterInterceptor). */
+/** Work refused for now: the send route answers 503 with `Retry-After` (RetryAfterInterceptor). */
 export class RetryLaterException extends ServiceUnavailableException {
   constructor(
     message: string,

@@ -34,8 +34,8 @@ import { UserThrottlerGuard } from './user-throttler.guard';
       },
     }),
   ],
-  // The guard and the interceptor are bound app-wide (APP_GUARD, APP_INTERCEPTOR) by
-  // NotificationsModule when it mounts its routes.
+  // The guard is bound app-wide (APP_GUARD) by NotificationsModule when it mounts its routes;
+  // the interceptor by the send route, the one whose work waits for admission.
   providers: [UserThrottlerGuard, RetryAfterInterceptor, SocketLimits],
   exports: [UserThrottlerGuard, RetryAfterInterceptor, SocketLimits],
 })

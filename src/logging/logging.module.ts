@@ -9,7 +9,7 @@ import { createHttpLogger, createRootLogger } from './request-logging';
 export const LOG_DESTINATION = 'LOG_DESTINATION';
 export const ROOT_LOGGER = 'ROOT_LOGGER';
 
-/** The per-request logger middleware (pino-http) around the app's root logger. */
+/** The per-request logger middleware (one line per request) around the app's root logger. */
 @Injectable()
 export class RequestLogger {
   readonly middleware: ReturnType<typeof createHttpLogger>;
@@ -42,10 +42,13 @@ export class RequestLogger {
 class RootLoggerModule {}
 
 /**
- * Structured logs with nestjs-pino. The request logger is mounted by `configureApp` ahead of the
- * body parser, so that requests it rejects (malformed JSON, 413) are logged too; nestjs-pino
- * (`useExisting`) then only binds that request's logger for Nest's `Logger` calls, and uses the
- * same root logger outside requests (`app.useLogger` in `main.ts`).
+ * Structured logs with nestjs-pino, for Nest's `Logger` (`app.useLogger` in `main.ts`). The
+ * request logger is mounted by `configureApp` ahead of the body parser, so that requests it
+ * rejects (malformed JSON, 413) are logged too. nestjs-pino's own middleware, which would keep
+ * each request's logger in an AsyncLocalStorage, is mounted on no route (`forRoutes: []`): on
+ * Node 20 and 22 that storage puts a hook on every promise of the process, a cost every request
+ * paid for the one log a request writes while it runs, its error, which names the request
+ * itself (`AllExceptionsFilter`).
  */
 @Module({
   imports: [
@@ -53,7 +56,11 @@ class RootLoggerModule {}
     LoggerModule.forRootAsync({
       imports: [RootLoggerModule],
       inject: [ROOT_LOGGER],
-      useFactory: (root: Logger) => ({ pinoHttp: { logger: root }, useExisting: true }),
+      useFactory: (root: Logger) => ({
+        pinoHttp: { logger: root },
+        useExisting: true,
+        forRoutes: [],
+      }),
     }),
   ],
 })

@@ -1,4 +1,7 @@
-import { redactUrl, requestIdFor } from './request-logging';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import type { Level } from 'pino';
+import { createHttpLogger, createRootLogger, redactUrl, requestIdFor } from './request-logging';
 
 describe('redactUrl', () => {
   it('hides the values of token-like query parameters', () => {
@@ -52,4 +55,82 @@ describe('requestIdFor', () => {
       expect(requestIdFor(header)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/);
     },
   );
+});
+
+describe('createHttpLogger', () => {
+  /** A logger at `level` whose lines land in the returned array, parsed. */
+  function capture(level: Level = 'debug') {
+    const lines: Record<string, unknown>[] = [];
+    const destination = {
+      write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+    };
+    return { lines, root: createRootLogger({ logLevel: level, nodeEnv: 'test' }, destination) };
+  }
+
+  /** Runs one request through the middleware; `respond` acts before the response closes. */
+  function serve(
+    root: ReturnType<typeof capture>['root'],
+    url: string,
+    respond: (req: { user?: { id: number } }, res: ServerResponse) => void,
+  ) {
+    const req = Object.assign(new IncomingMessage(new Socket()), {
+      method: 'GET',
+      url,
+      originalUrl: url,
+      headers: { 'x-request-id': 'r-1' },
+    });
+    const res = new ServerResponse(req);
+    let nextCalled = false;
+    createHttpLogger(root)(req, res, () => (nextCalled = true));
+    expect(nextCalled).toBe(true);
+    expect(res.getHeader('X-Request-Id')).toBe('r-1');
+    respond(req as { user?: { id: number } }, res);
+    res.emit('finish');
+    res.emit('close');
+    return req;
+  }
+
+  it('writes one line when the response closes, with the user known by then', () => {
+    const { lines, root } = capture();
+    serve(root, '/notifications/api/list/?limit=2&token=abc', (req, res) => {
+      req.user = { id: 4 };
+      res.statusCode = 200;
+    });
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        reqId: 'r-1',
+        req: {
+          id: 'r-1',
+          method: 'GET',
+          url: '/notifications/api/list/?limit=2&token=[redacted]',
+        },
+        userId: 4,
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number),
+        msg: 'GET /notifications/api/list/?limit=2&token=[redacted] 200',
+      }),
+    ]);
+  });
+
+  it('logs a 5xx at error with an err, and probes at debug', () => {
+    const { lines, root } = capture();
+    serve(root, '/notifications/api/list/', (_req, res) => (res.statusCode = 503));
+    serve(root, '/health', (_req, res) => (res.statusCode = 200));
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        res: { statusCode: 503 },
+        err: expect.objectContaining({ message: 'failed with status code 503' }),
+        msg: 'GET /notifications/api/list/ 503',
+      }),
+      expect.objectContaining({ level: 'debug', msg: 'GET /health 200' }),
+    ]);
+  });
+
+  it('writes nothing below its level', () => {
+    const { lines, root } = capture('info');
+    serve(root, '/health', (_req, res) => (res.statusCode = 200));
+    expect(lines).toEqual([]);
+  });
 });

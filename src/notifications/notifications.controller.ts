@@ -8,6 +8,7 @@ import {
   Post,
   Query,
   UseGuards,
+  UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import {
@@ -30,6 +31,7 @@ import { ApiErrorResponses } from '../common/api-error-responses.decorator';
 import { StrictValidationPipe } from '../common/strict-validation.pipe';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { IdempotencyService } from '../idempotency/idempotency.service';
+import { RetryAfterInterceptor } from '../limits/retry-after.interceptor';
 import { ListResponseDto } from './dto/list-response.dto';
 import { ListQueryDto } from './dto/list-query.dto';
 import { MarkReadDto, MarkReadResponseDto } from './dto/mark-read.dto';
@@ -90,6 +92,8 @@ export class NotificationsController {
   @Post('send')
   @TakesNoQuery()
   @UseGuards(StaffGuard)
+  // The one route whose work waits for admission (fan-outs): a 503 says when to try again.
+  @UseInterceptors(RetryAfterInterceptor)
   @ApiOperation({
     summary: 'Send a notification to users or to all staff (staff only)',
     description:

@@ -6,7 +6,7 @@ import {
   Optional,
   Provider,
 } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Server } from 'socket.io';
@@ -17,7 +17,6 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { PreferencesController } from '../preferences/preferences.controller';
 import { PreferencesModule } from '../preferences/preferences.module';
 import { LimitsModule } from '../limits/limits.module';
-import { RetryAfterInterceptor } from '../limits/retry-after.interceptor';
 import { SocketLimits } from '../limits/socket-limits';
 import { UserThrottlerGuard } from '../limits/user-throttler.guard';
 import { MetricsService } from '../metrics/metrics.service';
@@ -103,13 +102,11 @@ const SOCKETS: Provider[] = [
 ];
 
 /**
- * The HTTP rate limit and `Retry-After`, app-wide: the standalone service limits every route of
- * its own; inside a host the guard counts only this module's routes (`httpRateLimitScope`).
+ * The HTTP rate limit, app-wide: the standalone service limits every route of its own; inside a
+ * host the guard counts only this module's routes (`httpRateLimitScope`). (`Retry-After` on a
+ * send refused for load is the send route's own interceptor.)
  */
-const HTTP_LIMITS: Provider[] = [
-  { provide: APP_GUARD, useExisting: UserThrottlerGuard },
-  { provide: APP_INTERCEPTOR, useExisting: RetryAfterInterceptor },
-];
+const HTTP_LIMITS: Provider[] = [{ provide: APP_GUARD, useExisting: UserThrottlerGuard }];
 
 /**
  * The notifications domain: storage, the REST routes, the Socket.IO gateway and retention, on
