@@ -57,18 +57,24 @@ export const COUNT_UNREAD_SQL = `SELECT (SELECT count(*)::int FROM notificacione
 
 /**
  * Marks `$1`'s unread notifications read: those with an id in `$2` (a bigint array) when
- * `onlyIds`, else all. Answers how many changed and how many were unread before; the count sees
- * the snapshot from before the UPDATE, so the unread left is the difference. Adds an outbox row
- * in the same statement: the delivery leader recounts once it commits and tells every socket.
+ * `onlyIds`, else all. Answers how many changed and how many are left unread. With ids, that
+ * is the count from before the UPDATE (its snapshot) less what changed. Without, none: every
+ * row unread in the statement's snapshot is updated, and one it skips was changed first by a
+ * concurrent statement (read or deleted: not unread either); so mark-all does not count the
+ * user's rows again. Adds an outbox row in the same statement: the delivery leader recounts
+ * once it commits and tells every socket.
  */
 export function markReadSql(onlyIds: boolean): string {
+  const unread = onlyIds
+    ? `greatest(0, (SELECT count(*) FROM notificaciones WHERE usuario_id = $1 AND NOT leida)
+                     - (SELECT count(*) FROM updated))::int`
+    : '0';
   return `WITH updated AS (
          UPDATE notificaciones SET leida = true
          WHERE usuario_id = $1 AND NOT leida ${onlyIds ? 'AND id = ANY($2::bigint[])' : ''}
          RETURNING 1
        ), ${OUTBOX_RECOUNT_OF_USER}
-       SELECT (SELECT count(*) FROM updated)::int AS updated,
-              (SELECT count(*) FROM notificaciones WHERE usuario_id = $1 AND NOT leida)::int AS unread`;
+       SELECT (SELECT count(*) FROM updated)::int AS updated, ${unread} AS unread`;
 }
 
 /**
@@ -178,7 +184,7 @@ export class InboxRepository {
   /**
    * Marks the user's unread notifications with these ids read (all of them when `ids` is
    * empty), queueing a recount for the delivery leader; answers how many changed and how
-   * many were unread before.
+   * many are unread after.
    */
   async markRead(userId: number, ids: number[]): Promise<{ updated: number; unread: number }> {
     const onlyIds = ids.length > 0;
