@@ -19,34 +19,40 @@ const PURGE_USERS = 1000;
 /** Recipients from which a fan-out runs with the bounds of a large statement. */
 const LARGE_FAN_OUT = 1000;
 
+/** The next PURGE_USERS users after user id `$2`, in id order. */
+const PURGE_USERS_AFTER = `SELECT id FROM users WHERE id > $2 ORDER BY id LIMIT ${PURGE_USERS}`;
+
 /**
- * One batch of the purge of notifications older than `$1` days: the next PURGE_USERS users
- * after user id `$2`, and at most PURGE_BATCH of their old rows. They come from the contract's
- * index, where each user's unread and read rows are in `fecha` order: finding them costs two
- * index descents per user and nothing per row kept. Rows another transaction holds are skipped
- * (left for the next run), never waited for. Answers how many old rows it found, how many it
- * deleted, and the last user id it looked at (null when there were no users left).
+ * One batch of the purge of notifications older than `$1` days: the old rows of the next
+ * PURGE_USERS users after user id `$2`, in user order, at most PURGE_BATCH of them. They come
+ * from the contract's index, where each user's unread and read rows are in `fecha` order:
+ * finding them costs two index descents per user and nothing per row kept. They are locked and
+ * deleted where they were found (`ctid`), without looking each up again by id: a row another
+ * transaction holds, or changed meanwhile (it then lives elsewhere), is left for the next run,
+ * never waited for. Answers how many old rows it found and deleted, the last user it reached
+ * (every user before it is done), and the last of the users it looked at (null when none was
+ * left).
  */
-export const PURGE_SQL = `WITH batch AS MATERIALIZED (
-    SELECT id FROM users WHERE id > $2 ORDER BY id LIMIT ${PURGE_USERS}
-  ), old AS (
-    SELECT o.id FROM batch u CROSS JOIN LATERAL (
-      (SELECT id FROM notificaciones
+export const PURGE_SQL = `WITH old AS (
+    SELECT u.id AS usuario_id, o.ctid FROM (${PURGE_USERS_AFTER}) u CROSS JOIN LATERAL (
+      (SELECT ctid FROM notificaciones
        WHERE usuario_id = u.id AND NOT leida AND fecha < now() - make_interval(days => $1))
       UNION ALL
-      (SELECT id FROM notificaciones
+      (SELECT ctid FROM notificaciones
        WHERE usuario_id = u.id AND leida AND fecha < now() - make_interval(days => $1))
     ) o
+    ORDER BY u.id
     LIMIT ${PURGE_BATCH}
   ), doomed AS (
-    SELECT id FROM notificaciones WHERE id = ANY(ARRAY(SELECT id FROM old))
+    SELECT ctid FROM notificaciones WHERE ctid = ANY(ARRAY(SELECT ctid FROM old))
     FOR UPDATE SKIP LOCKED
   ), gone AS (
-    DELETE FROM notificaciones n USING doomed d WHERE n.id = d.id RETURNING 1
+    DELETE FROM notificaciones WHERE ctid = ANY(ARRAY(SELECT ctid FROM doomed)) RETURNING 1
   )
   SELECT (SELECT count(*) FROM old)::int AS found,
          (SELECT count(*) FROM gone)::int AS deleted,
-         (SELECT max(id) FROM batch) AS last`;
+         (SELECT max(usuario_id) FROM old) AS reached,
+         (SELECT max(id) FROM (${PURGE_USERS_AFTER}) u) AS last`;
 
 /**
  * A new row with its user, so its string form names the user even when given only an id.
@@ -222,17 +228,22 @@ export class NotificationsRepository {
     let deleted = 0;
     let after = 0;
     for (;;) {
-      const [row] = await runPrepared<{ found: number; deleted: number; last: number | null }>(
-        this.dataSource,
-        'notificaciones.delete-older-than',
-        PURGE_SQL,
-        [days, after],
-      );
+      const [row] = await runPrepared<{
+        found: number;
+        deleted: number;
+        reached: number | null;
+        last: number | null;
+      }>(this.dataSource, 'notificaciones.delete-older-than', PURGE_SQL, [days, after]);
       deleted += row.deleted;
       if (row.last === null) return deleted;
-      // A full batch may have left old rows of these users: the same users again, unless all
-      // it found were held by other transactions (those wait for the next run).
-      if (row.found < PURGE_BATCH || row.deleted === 0) after = row.last;
+      if (row.found < PURGE_BATCH) {
+        // Every old row of these users was found.
+        after = row.last;
+      } else {
+        // Users before the last one reached are done; that one may have more, unless what was
+        // found was all held by other transactions (left for the next run).
+        after = row.deleted > 0 ? row.reached! - 1 : row.reached!;
+      }
     }
   }
 
