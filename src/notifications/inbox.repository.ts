@@ -33,18 +33,32 @@ export function listStatementName(shape: ListShape): string {
  * kinds, where an index per kind would cost every mark-read); `position` is `fecha` with its
  * microseconds, for the next cursor. The unread count is COUNT_UNREAD_SQL's, asked alongside:
  * concurrent pages of one user then share one count, however large their backlog.
+ *
+ * Every page is read from the contract's `(usuario_id, leida, fecha DESC)` index: an unread page
+ * from its unread range; a page of all rows from its unread and read ranges, each already
+ * newest first, merged (a Merge Append that reads about as many rows as the page holds). An
+ * index in list order would serve the second too, but would cost every mark-read an index entry
+ * per row (see the mark-read-costs migration).
  */
 export function listSql(shape: ListShape): string {
   let where = 'usuario_id = $1';
-  if (shape.unread) where += ' AND NOT leida';
-  // Spelled out rather than as a row comparison so both indexes can range-scan on fecha.
+  // Spelled out rather than as a row comparison so the index can range-scan on fecha.
   if (shape.after)
     where += ' AND fecha <= $3::timestamptz AND (fecha < $3::timestamptz OR id < $4)';
   if (shape.tipo) where += ` AND tipo = $${shape.after ? 5 : 3}`;
+  const range = (leida: string) => `SELECT id, mensaje, leida, fecha, tipo, url, datos
+         FROM notificaciones
+         WHERE ${where} AND ${leida}
+         ORDER BY fecha DESC, id DESC
+         LIMIT $2`;
+  const rows = shape.unread
+    ? `(${range('NOT leida')})`
+    : `(${range('NOT leida')})
+       UNION ALL
+       (${range('leida')})`;
   return `SELECT id, mensaje, leida, fecha, tipo, url, datos,
               to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
-       FROM notificaciones
-       WHERE ${where}
+       FROM (${rows}) page
        ORDER BY fecha DESC, id DESC
        LIMIT $2`;
 }
@@ -57,18 +71,24 @@ export const COUNT_UNREAD_SQL = `SELECT (SELECT count(*)::int FROM notificacione
 
 /**
  * Marks `$1`'s unread notifications read: those with an id in `$2` (a bigint array) when
- * `onlyIds`, else all. Answers how many changed and how many were unread before; the count sees
- * the snapshot from before the UPDATE, so the unread left is the difference. Adds an outbox row
- * in the same statement: the delivery leader recounts once it commits and tells every socket.
+ * `onlyIds`, else all. Answers how many changed and how many are left unread. With ids, that
+ * is the count from before the UPDATE (its snapshot) less what changed. Without, none: every
+ * row unread in the statement's snapshot is updated, and one it skips was changed first by a
+ * concurrent statement (read or deleted: not unread either); so mark-all does not count the
+ * user's rows again. Adds an outbox row in the same statement: the delivery leader recounts
+ * once it commits and tells every socket.
  */
 export function markReadSql(onlyIds: boolean): string {
+  const unread = onlyIds
+    ? `greatest(0, (SELECT count(*) FROM notificaciones WHERE usuario_id = $1 AND NOT leida)
+                     - (SELECT count(*) FROM updated))::int`
+    : '0';
   return `WITH updated AS (
          UPDATE notificaciones SET leida = true
          WHERE usuario_id = $1 AND NOT leida ${onlyIds ? 'AND id = ANY($2::bigint[])' : ''}
          RETURNING 1
        ), ${OUTBOX_RECOUNT_OF_USER}
-       SELECT (SELECT count(*) FROM updated)::int AS updated,
-              (SELECT count(*) FROM notificaciones WHERE usuario_id = $1 AND NOT leida)::int AS unread`;
+       SELECT (SELECT count(*) FROM updated)::int AS updated, ${unread} AS unread`;
 }
 
 /**
@@ -178,7 +198,7 @@ export class InboxRepository {
   /**
    * Marks the user's unread notifications with these ids read (all of them when `ids` is
    * empty), queueing a recount for the delivery leader; answers how many changed and how
-   * many were unread before.
+   * many are unread after.
    */
   async markRead(userId: number, ids: number[]): Promise<{ updated: number; unread: number }> {
     const onlyIds = ids.length > 0;

@@ -56,7 +56,7 @@ function harness(activeIds: number[] = [1, 2, 3]) {
   const inbox = {
     list: jest.fn((): Promise<ListedNotificacion[]> => Promise.resolve([])),
     countUnread: jest.fn(() => Promise.resolve(4)),
-    markRead: jest.fn(() => Promise.resolve({ updated: 2, unread: 5 })),
+    markRead: jest.fn(() => Promise.resolve({ updated: 2, unread: 3 })),
   };
   const outbox = { missedSince: jest.fn() };
   const users = {

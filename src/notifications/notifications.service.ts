@@ -203,7 +203,7 @@ export class NotificationsService {
     // Counts go out only from the leader, recounted after this commit, in one order for all
     // instances: concurrent mark-reads cannot leave a socket showing a stale count last.
     this.doorbell.ring();
-    return { updated, unread_count: Math.max(0, unread - updated) };
+    return { updated, unread_count: unread };
   }
 
   /**
