@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ClusterMetrics } from './cluster/cluster-metrics';
 import { HttpDrain } from './common/http-drain';
 import { AppConfigModule } from './config/config.module';
 import { AppConfig } from './config/configuration';
@@ -29,7 +30,8 @@ export class AppModule {
           useFactory: () => notificationsOptionsFrom(config),
         }),
         HealthModule,
-        MetricsModule,
+        // A worker's scrape answers for every worker (see ClusterMetrics).
+        MetricsModule.register(config.workers > 1 ? ClusterMetrics : undefined),
         // Mounted only where the configuration allows it: elsewhere its routes do not exist.
         ...DemoModule.registerWhenEnabled(config),
       ],

@@ -103,18 +103,23 @@ describe('WORKERS=2: two worker processes behind one port', () => {
     await ServiceProcess.disposeAll();
   });
 
-  it('starts the embedded PostgreSQL once, in the primary, and splits DB_POOL_MAX', async () => {
+  it('starts the embedded PostgreSQL once, in the primary, and splits DB_POOL_MAX', () => {
     expect(service.output().match(/Embedded PostgreSQL listening/g)).toHaveLength(1);
     expect(service.output()).not.toMatch(/Joined the embedded PostgreSQL/);
     expect([...workerPids().keys()].sort()).toEqual([1, 2]);
     // 10 connections for two workers: 5 each, one of them the delivery leader's.
     expect(service.output()).toContain('each with 4 pooled PostgreSQL connections');
-    const pools = new Set<string>();
-    for (let i = 0; i < 4; i += 1) {
-      const metrics = await request(service.url).get('/metrics').expect(200);
-      pools.add(/^db_pool_max_connections (\d+)$/m.exec(metrics.text)![1]);
+  });
+
+  it('answers /metrics for every worker, whichever the scrape reaches', async () => {
+    const user = await createUser(database);
+    await socketsOn(user, [1, 2]);
+    for (let scrape = 0; scrape < 2; scrape += 1) {
+      const { text } = await request(service.url).get('/metrics').expect(200);
+      // Two pools of 4, two sockets: summed over both workers.
+      expect(text).toMatch(/^db_pool_max_connections 8$/m);
+      expect(text).toMatch(/^notificaciones_connected_sockets 2$/m);
     }
-    expect([...pools]).toEqual(['4']);
   });
 
   it('delivers a send to the sockets on both workers, whichever leads', async () => {

@@ -13,6 +13,7 @@ import { EmbeddedPostgres } from '../database/embedded-postgres';
 import { poolPerWorker } from '../database/pool-size';
 import { createRootLogger } from '../logging/request-logging';
 import { SOCKET_PATH } from '../websocket/socket-path';
+import { answerMetricsRequests } from './cluster-metrics';
 import { WORKER_READY } from './worker';
 
 /** Worker exits closer together than this make a streak, and each one waits longer. */
@@ -93,6 +94,7 @@ class ClusterPrimary {
     setupStickyRouting(this.server, { loadBalancingMethod: 'round-robin' });
     // With Redis the workers' Redis adapter carries emits everywhere, as between instances.
     if (this.config.redisUrl === undefined) setupClusterAdapter();
+    answerMetricsRequests();
     cluster.on('message', (worker, message: { type?: unknown } | null) => {
       if (message?.type === WORKER_READY) this.onReady(worker);
     });
