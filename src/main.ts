@@ -39,9 +39,12 @@ function armShutdownDeadline(logger: Logger, root: PinoRoot): void {
 }
 
 /** The service, built as every process that serves it needs it; not serving yet. */
-async function createService(config: AppConfig): Promise<NestExpressApplication> {
+async function createService(
+  config: AppConfig,
+  role: { clusterWorker?: boolean } = {},
+): Promise<NestExpressApplication> {
   // Logs from start-up are held until the pino logger is in place, then written through it.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, role), {
     bodyParser: false,
     bufferLogs: true,
   });
@@ -74,7 +77,7 @@ async function serve(config: AppConfig): Promise<void> {
 async function serveAsWorker(config: AppConfig): Promise<void> {
   // Before anything awaits: the primary may hand this worker connections from its first moment.
   const connections = new PrimaryConnections();
-  const app = await createService(config);
+  const app = await createService(config, { clusterWorker: true });
   await app.init();
   connections.serve(app.get<Server>(SOCKET_SERVER));
 }

@@ -108,6 +108,5 @@ export function notificationsOptionsFrom(config: AppConfig): NotificationsOption
     socketRateLimitPerMinute: config.socketRateLimitPerMinute,
     maxSocketsPerUser: config.maxSocketsPerUser,
     httpRateLimitScope: 'every-route',
-    clusterWorker: config.workers > 1,
   };
 }
