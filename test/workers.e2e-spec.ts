@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { withDatabase } from '../bench/lib/database-url';
 import { dataSourceOptions } from '../src/database/data-source';
 import { User } from '../src/users/user.entity';
 import { SOCKET_PATH } from '../src/websocket/socket-path';
@@ -11,6 +12,7 @@ import { ServiceProcess } from './support/service-process';
 import {
   ClientSocket,
   closeSockets,
+  connectSocket,
   disconnection,
   markReadSocket,
   openSocket,
@@ -156,6 +158,16 @@ describe('WORKERS=2: two worker processes behind one port', () => {
     expect(socket.connected).toBe(true);
   });
 
+  it('hands over every WebSocket whole: its first frame reaches the worker', async () => {
+    // The client sends its CONNECT as soon as the worker answers the upgrade, while the primary
+    // may still hold its own copy of the connection: a hundred in a row, each must connect.
+    const user = await createUser(database);
+    for (let i = 0; i < 100; i += 1) {
+      const socket = await connectSocket(service.url, { token: signToken(user) });
+      socket.close();
+    }
+  });
+
   it('replaces a worker killed with SIGKILL; its clients catch up on what was sent meanwhile', async () => {
     const user = await createUser(database);
     const token = signToken(user);
@@ -207,4 +219,25 @@ describe('WORKERS=2: two worker processes behind one port', () => {
     expect(service.output()).toContain('Embedded PostgreSQL stopped');
     expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
   }, 40000);
+});
+
+describe('WORKERS=2 with a worker that cannot start', () => {
+  afterAll(() => ServiceProcess.disposeAll());
+
+  it('stops the whole service with exit code 1, as one process would, instead of retrying', async () => {
+    const service = await ServiceProcess.start(
+      {
+        WORKERS: '2',
+        JWT_SECRET: process.env.JWT_SECRET,
+        // A database that does not exist: waiting will not fix it, so each worker fails at once.
+        DATABASE_URL: withDatabase(process.env.DATABASE_URL!, 'notificaciones_missing'),
+      },
+      { waitReady: false },
+    );
+    expect(await service.exited).toEqual({ code: 1, signal: null });
+    expect(service.output()).toMatch(
+      /Worker \d+ exited during start-up \(exit code 1\): stopping \d workers/,
+    );
+    expect(service.output()).not.toMatch(/starting another/);
+  }, 30000);
 });

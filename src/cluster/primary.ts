@@ -14,6 +14,7 @@ import { poolPerWorker } from '../database/pool-size';
 import { createRootLogger } from '../logging/request-logging';
 import { SOCKET_PATH } from '../websocket/socket-path';
 import { answerMetricsRequests } from './cluster-metrics';
+import { stopReadingOnHandOff } from './hand-off';
 import { WORKER_READY } from './worker';
 
 /** Worker exits closer together than this make a streak, and each one waits longer. */
@@ -92,6 +93,7 @@ class ClusterPrimary {
     // Packets may hold Buffers: the advanced serialization keeps them as they are over IPC.
     cluster.setupPrimary({ serialization: 'advanced' });
     setupStickyRouting(this.server, { loadBalancingMethod: 'round-robin' });
+    stopReadingOnHandOff(this.server);
     // With Redis the workers' Redis adapter carries emits everywhere, as between instances.
     if (this.config.redisUrl === undefined) setupClusterAdapter();
     answerMetricsRequests();
@@ -107,8 +109,7 @@ class ClusterPrimary {
       });
       this.up = true;
     } catch (error) {
-      this.logger.error((error as Error).message);
-      return this.stop('SIGTERM', 1);
+      return this.stop((error as Error).message, 1);
     }
     if (this.stopping) return;
     await this.listen();
@@ -139,9 +140,7 @@ class ClusterPrimary {
     if (!this.up) {
       // Before the service ever served, an exit is a start-up failure (the worker said why):
       // stop as a single process would, rather than retry a configuration that cannot work.
-      this.started?.reject(
-        new Error(`Worker ${worker.id} exited during start-up (${how}): stopping`),
-      );
+      this.started?.reject(new Error(`Worker ${worker.id} exited during start-up (${how})`));
       return;
     }
     const now = Date.now();
@@ -171,7 +170,7 @@ class ClusterPrimary {
       });
     } catch (error) {
       process.stderr.write(cannotListen(host, port, error));
-      return this.stop('SIGTERM', 1);
+      return this.stop('cannot listen', 1);
     }
     this.logger.info(
       `Listening on ${listeningOn(this.server.address() as AddressInfo)} with ` +
@@ -184,17 +183,19 @@ class ClusterPrimary {
    * drain HTTP, close sockets, Redis, the pool); the primary relays their last bytes meanwhile.
    * Exits 0 once every worker has stopped cleanly, 1 otherwise or at the deadline.
    */
-  private async stop(signal: NodeJS.Signals, code = 0): Promise<void> {
+  private async stop(why: string, code = 0): Promise<void> {
     if (code !== 0) this.failed = true;
     if (this.stopping) return;
     this.stopping = true;
-    this.logger.info(`${signal}: stopping ${this.live.size} workers`);
+    const log =
+      code === 0 ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);
+    log(`${why}: stopping ${this.live.size} workers`);
     for (const timer of this.restarts) clearTimeout(timer);
     this.restarts.clear();
     this.server.close();
     setTimeout(() => {
       this.logger.error(
-        `Workers not stopped ${PRIMARY_DEADLINE_MS / 1000} s after ${signal}: killing them`,
+        `Workers not stopped ${PRIMARY_DEADLINE_MS / 1000} s after ${why}: killing them`,
       );
       for (const worker of this.live) worker.process.kill('SIGKILL');
       this.exit(1);
