@@ -19,7 +19,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # Runtime: the compiled files and production dependencies, as an unprivileged user. No src/:
-# the CLI runs from dist/ (`npm run -s cli -- …` or `node dist/src/cli.js …`).
+# the CLI runs from dist/ (`npm run -s cli -- …` or `node dist/src/cli.js …`). NODE_ENV=production
+# makes WORKERS default to auto: one service process per CPU the container may use, behind one
+# primary, which is the process `docker stop` signals (README "Every core: WORKERS").
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production PORT=8000
 WORKDIR /app

@@ -30,11 +30,16 @@ const WATCHDOG_MS = { quick: 3 * 60_000, full: 40 * 60_000 };
 interface Args {
   quick: boolean;
   only: Workload[];
+  /** The service's WORKERS: 1 (the default) runs it in one process, as every earlier run did. */
+  workers: number;
 }
+
+/** More worker processes than this on a bench machine measure nothing but contention. */
+const MOST_WORKERS = 64;
 
 function usage(): string {
   return (
-    'usage: npm run bench [-- [--quick] [--only <workload,...>]]\n' +
+    'usage: npm run bench [-- [--quick] [--only <workload,...>] [--workers <n>]]\n' +
     `workloads: ${WORKLOADS.map((workload) => workload.name).join(', ')}\n`
   );
 }
@@ -42,6 +47,7 @@ function usage(): string {
 function parseArgs(argv: string[]): Args {
   let quick = false;
   let only = WORKLOADS;
+  let workers = 1;
   for (let index = 0; index < argv.length; index += 1) {
     const arg = argv[index];
     if (arg === '--quick') quick = true;
@@ -58,12 +64,18 @@ function parseArgs(argv: string[]): Args {
         );
       }
       only = WORKLOADS.filter((workload) => names.includes(workload.name));
+    } else if (arg === '--workers' || arg.startsWith('--workers=')) {
+      const value = arg.startsWith('--workers=') ? arg.slice('--workers='.length) : argv[++index];
+      workers = Number(value);
+      if (!/^\d+$/.test(value ?? '') || workers < 1 || workers > MOST_WORKERS) {
+        throw new Error(`--workers: a whole number from 1 to ${MOST_WORKERS}\n${usage()}`);
+      }
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(usage());
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}\n${usage()}`);
   }
-  return { quick, only };
+  return { quick, only, workers };
 }
 
 function fileStamp(date: Date): string {
@@ -123,7 +135,8 @@ async function main(): Promise<number> {
 
   try {
     info(
-      `Bench ${args.quick ? '--quick' : 'full run'}: ${args.only.map((workload) => workload.name).join(', ')}`,
+      `Bench ${args.quick ? '--quick' : 'full run'}: ${args.only.map((workload) => workload.name).join(', ')}` +
+        ` (service with ${args.workers} worker${args.workers === 1 ? '' : 's'})`,
     );
     db = await openBenchDatabase();
     const database = db;
@@ -147,6 +160,7 @@ async function main(): Promise<number> {
           databaseUrl: database.url,
           jwtSecret: secret,
           redisUrl: options.redisUrl,
+          workers: args.workers,
         });
         if (!shareable) {
           services.push(service);
@@ -193,6 +207,7 @@ async function main(): Promise<number> {
         database: database.kind === 'embedded' ? 'embedded PostgreSQL' : 'DATABASE_URL',
         postgres: database.serverVersion,
         redis: context.redisUrl !== undefined,
+        serviceWorkers: args.workers,
         serviceNodeOptions: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
       },
       rows: report.rows,

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ClusterMetrics } from './cluster/cluster-metrics';
 import { HttpDrain } from './common/http-drain';
 import { AppConfigModule } from './config/config.module';
 import { AppConfig } from './config/configuration';
@@ -17,7 +18,14 @@ import { notificationsOptionsFrom } from './notifications/notifications.options'
  */
 @Module({})
 export class AppModule {
-  static register(config: AppConfig): DynamicModule {
+  /**
+   * `clusterWorker`: this process is a worker of the primary of `WORKERS` above 1 (`main.ts`
+   * knows; the configuration alone does not, a test's app is no worker whatever it says).
+   */
+  static register(
+    config: AppConfig,
+    { clusterWorker = false }: { clusterWorker?: boolean } = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -26,10 +34,11 @@ export class AppModule {
         DatabaseModule,
         NotificationsModule.forRootAsync({
           // The development key is read (or generated) when the app is built, not before.
-          useFactory: () => notificationsOptionsFrom(config),
+          useFactory: () => ({ ...notificationsOptionsFrom(config), clusterWorker }),
         }),
         HealthModule,
-        MetricsModule,
+        // A worker's scrape answers for every worker (see ClusterMetrics).
+        MetricsModule.register(clusterWorker ? ClusterMetrics : undefined),
         // Mounted only where the configuration allows it: elsewhere its routes do not exist.
         ...DemoModule.registerWhenEnabled(config),
       ],

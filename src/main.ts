@@ -2,14 +2,20 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoLogger } from 'nestjs-pino';
-import { AddressInfo, isIPv6 } from 'node:net';
+import cluster from 'node:cluster';
+import { AddressInfo } from 'node:net';
 import type { Logger as PinoRoot } from 'pino';
+import type { Server } from 'socket.io';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { runPrimary } from './cluster/primary';
+import { PrimaryConnections } from './cluster/worker';
 import { SHUTDOWN_DEADLINE_MS } from './common/http-drain';
+import { cannotListen, listeningOn } from './common/listening';
 import { AppConfig, ConfigError, loadConfig } from './config/configuration';
 import { ROOT_LOGGER } from './logging/logging.module';
 import { SOCKET_PATH } from './websocket/socket-path';
+import { SOCKET_SERVER } from './websocket/socket-server';
 
 /**
  * Nest closes the app on SIGTERM/SIGINT (`enableShutdownHooks`) and then exits; should closing
@@ -32,8 +38,51 @@ function armShutdownDeadline(logger: Logger, root: PinoRoot): void {
   }
 }
 
+/** The service, built as every process that serves it needs it; not serving yet. */
+async function createService(
+  config: AppConfig,
+  role: { clusterWorker?: boolean } = {},
+): Promise<NestExpressApplication> {
+  // Logs from start-up are held until the pino logger is in place, then written through it.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, role), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(PinoLogger));
+  configureApp(app);
+  armShutdownDeadline(new Logger('Bootstrap'), app.get<PinoRoot>(ROOT_LOGGER));
+  return app;
+}
+
+/** `WORKERS=1`: this process is the service, listening on the port itself. */
+async function serve(config: AppConfig): Promise<void> {
+  const { port, host } = config;
+  const app = await createService(config);
+  try {
+    if (host === undefined) await app.listen(port);
+    else await app.listen(port, host);
+  } catch (error) {
+    // One line naming the keys, as for any other bad setting, and the embedded database stopped.
+    process.stderr.write(cannotListen(host, port, error));
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
+  new Logger('Bootstrap').log(
+    `Listening on ${listeningOn(app.getHttpServer().address() as AddressInfo)} ` +
+      `(Socket.IO path ${SOCKET_PATH}, docs at /docs)`,
+  );
+}
+
+/** A worker of `WORKERS` > 1: the same service, served the connections the primary hands it. */
+async function serveAsWorker(config: AppConfig): Promise<void> {
+  // Before anything awaits: the primary may hand this worker connections from its first moment.
+  const connections = new PrimaryConnections();
+  const app = await createService(config, { clusterWorker: true });
+  await app.init();
+  connections.serve(app.get<Server>(SOCKET_SERVER));
+}
+
 async function bootstrap(): Promise<void> {
-  const logger = new Logger('Bootstrap');
   // Parsed once, here: what the app mounts (the demo) depends on it, and every part reads it.
   let config: AppConfig;
   try {
@@ -44,43 +93,9 @@ async function bootstrap(): Promise<void> {
     process.stderr.write(`Configuration error: ${error.message}\n`);
     process.exit(1);
   }
-  const { port, host } = config;
-  // Logs from start-up are held until the pino logger is in place, then written through it.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
-    bodyParser: false,
-    bufferLogs: true,
-  });
-  app.useLogger(app.get(PinoLogger));
-  configureApp(app);
-  armShutdownDeadline(logger, app.get<PinoRoot>(ROOT_LOGGER));
-  try {
-    if (host === undefined) await app.listen(port);
-    else await app.listen(port, host);
-  } catch (error) {
-    // A host name that does not resolve, an address not on this machine, a port in use: one
-    // line naming the keys, as for any other bad setting, and the embedded database stopped.
-    process.stderr.write(
-      `Configuration error: cannot listen on HOST=${host ?? '(all interfaces)'} PORT=${port}: ` +
-        `${(error as Error).message}\n`,
-    );
-    await app.close().catch(() => undefined);
-    process.exit(1);
-  }
-  logger.log(
-    `Listening on ${listeningOn(app.getHttpServer().address() as AddressInfo)} ` +
-      `(Socket.IO path ${SOCKET_PATH}, docs at /docs)`,
-  );
-}
-
-/**
- * Where the server really listens: its own address, not `app.getUrl()`, which names [::1] (a
- * loopback address) for a server that listens on every interface.
- */
-function listeningOn({ address, port }: AddressInfo): string {
-  if (address === '::' || address === '0.0.0.0') {
-    return `every interface (${address}), port ${port}: http://localhost:${port} on this machine`;
-  }
-  return `http://${isIPv6(address) ? `[${address}]` : address}:${port}`;
+  if (config.workers === 1) return serve(config);
+  if (cluster.isPrimary) return runPrimary(config);
+  return serveAsWorker(config);
 }
 
 void bootstrap();

@@ -25,6 +25,11 @@ export interface ServiceOptions {
   databaseUrl: string;
   jwtSecret: string;
   redisUrl?: string;
+  /**
+   * The service's WORKERS (1: one process). With more, the process started is the primary:
+   * `rssBytes` and `heapUsedBytes` then read the primary alone, not its workers.
+   */
+  workers: number;
 }
 
 /** Any node program the bench runs as a server of its own (the service, the socket baseline). */
@@ -89,6 +94,9 @@ export function startService(options: ServiceOptions): Promise<Service> {
       // Empty rather than unset, so a `.env` file cannot switch Redis on behind the bench's back.
       REDIS_URL: options.redisUrl ?? '',
       NODE_ENV: 'production',
+      // Explicit: production's default is one worker per CPU, and every figure before --workers
+      // existed was measured with one process. DB_POOL_MAX stays the default 20 in all.
+      WORKERS: String(options.workers),
       HOST: '127.0.0.1',
       RETENTION_DAYS: '0',
       CORS_ORIGINS: '',

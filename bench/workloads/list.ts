@@ -13,7 +13,7 @@ import { summarize } from '../lib/stats';
 import { BenchUser, signToken, withTokens } from '../lib/tokens';
 
 const LIST_PATH = '/notifications/api/list/';
-/** The service's pool size (TypeORM `extra.max`); the baseline gets the same. */
+/** The service's connections in all (DB_POOL_MAX, whatever --workers); the baseline's pool. */
 const BASELINE_POOL = 20;
 
 interface ListPage {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { AppConfig, ConfigError, parseConfig } from './configuration';
 
 function errorOf(env: Record<string, unknown>): ConfigError {
@@ -27,6 +28,8 @@ describe('parseConfig', () => {
       httpRateLimitPerMinute: 120_000,
       socketRateLimitPerMinute: 600,
       maxSocketsPerUser: 20,
+      workers: 1,
+      dbPoolMax: 20,
     });
   });
 
@@ -58,6 +61,8 @@ describe('parseConfig', () => {
         HTTP_RATE_LIMIT_PER_MINUTE: '0',
         SOCKET_RATE_LIMIT_PER_MINUTE: '120',
         MAX_SOCKETS_PER_USER: '5',
+        WORKERS: '3',
+        DB_POOL_MAX: '40',
       }),
     ).toEqual<AppConfig>({
       port: 3000,
@@ -75,6 +80,8 @@ describe('parseConfig', () => {
       httpRateLimitPerMinute: 0,
       socketRateLimitPerMinute: 120,
       maxSocketsPerUser: 5,
+      workers: 3,
+      dbPoolMax: 40,
     });
   });
 
@@ -131,6 +138,12 @@ describe('parseConfig', () => {
     ['NODE_ENV', 'staging'],
     ['DEMO_ENABLED', 'yes'],
     ['LOG_LEVEL', 'verbose'],
+    ['WORKERS', '0'],
+    ['WORKERS', '257'],
+    ['WORKERS', 'all'],
+    ['WORKERS', '1.5'],
+    ['DB_POOL_MAX', '2'],
+    ['DB_POOL_MAX', 'ten'],
   ])('stops with one line naming %s for %j', (key, value) => {
     const error = errorOf({ [key]: value });
     expect(error).toBeInstanceOf(ConfigError);
@@ -172,5 +185,37 @@ describe('parseConfig', () => {
   it('lets development run without secrets or a database URL', () => {
     expect(() => parseConfig({ NODE_ENV: 'development' })).not.toThrow();
     expect(() => parseConfig({ NODE_ENV: 'test' })).not.toThrow();
+  });
+
+  describe('WORKERS and DB_POOL_MAX', () => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'a-long-secret',
+      DATABASE_URL: 'postgres://db/app',
+    };
+
+    it('runs one process in development and test, one per CPU in production', () => {
+      expect(parseConfig({ NODE_ENV: 'development' }).workers).toBe(1);
+      expect(parseConfig({ NODE_ENV: 'test' }).workers).toBe(1);
+      // 20 connections feed six workers at three each: the CPUs counted, up to that.
+      expect(parseConfig(production).workers).toBe(Math.min(availableParallelism(), 6));
+      expect(parseConfig({ WORKERS: 'auto' }).workers).toBe(Math.min(availableParallelism(), 6));
+    });
+
+    it('takes no more workers for auto than DB_POOL_MAX feeds, and at least one', () => {
+      expect(parseConfig({ WORKERS: 'auto', DB_POOL_MAX: '3' }).workers).toBe(1);
+      expect(parseConfig({ WORKERS: 'auto', DB_POOL_MAX: '3000' }).workers).toBe(
+        availableParallelism(),
+      );
+    });
+
+    it('takes a count DB_POOL_MAX can feed, and names both keys when it cannot', () => {
+      expect(parseConfig({ WORKERS: '6', DB_POOL_MAX: '18' }).workers).toBe(6);
+      const error = errorOf({ WORKERS: '7', DB_POOL_MAX: '20' });
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toBe(
+        'WORKERS=7 needs DB_POOL_MAX of at least 21 (3 PostgreSQL connections per worker; got 20)',
+      );
+    });
   });
 });

@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { MIN_CONNECTIONS_PER_WORKER, mostWorkersFor } from '../database/pool-size';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -38,8 +40,15 @@ export interface AppConfig {
   httpRateLimitPerMinute: number;
   /** Events each socket may send per minute (mark_read); 0: no limit. */
   socketRateLimitPerMinute: number;
-  /** Open sockets per user on each instance. */
+  /** Open sockets per user on each instance (each worker is one). */
   maxSocketsPerUser: number;
+  /**
+   * Service processes behind the one port (`WORKERS`). 1: the service runs in this process, as
+   * a single instance; more: a primary process forks that many workers (see `src/cluster/`).
+   */
+  workers: number;
+  /** PostgreSQL connections the service opens in all, every worker's share together (`DB_POOL_MAX`). */
+  dbPoolMax: number;
 }
 
 /** false: no proxy is trusted; a number: that many hops; a list: those addresses, CIDRs or names. */
@@ -184,9 +193,37 @@ function logLevel(env: Env, mode: NodeEnv): LogLevel {
   return level;
 }
 
+/** The most workers `WORKERS` takes (far above any machine this runs on). */
+const MOST_WORKERS = 256;
+
+/**
+ * `WORKERS`: a count, or `auto` for one per CPU (`os.availableParallelism()`), the default in
+ * production (1 elsewhere). `auto` takes no more workers than `DB_POOL_MAX` can feed; a count
+ * that asks for more is an error naming both keys.
+ */
+function workers(env: Env, mode: NodeEnv, dbPoolMax: number): number {
+  const text = read(env, 'WORKERS') ?? (mode === 'production' ? 'auto' : '1');
+  const most = mostWorkersFor(dbPoolMax);
+  if (text === 'auto') return Math.max(1, Math.min(availableParallelism(), most));
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || count < 1 || count > MOST_WORKERS) {
+    throw new ConfigError(
+      `WORKERS must be auto or a whole number from 1 to ${MOST_WORKERS} (got "${text}")`,
+    );
+  }
+  if (count > most) {
+    throw new ConfigError(
+      `WORKERS=${count} needs DB_POOL_MAX of at least ${count * MIN_CONNECTIONS_PER_WORKER} ` +
+        `(${MIN_CONNECTIONS_PER_WORKER} PostgreSQL connections per worker; got ${dbPoolMax})`,
+    );
+  }
+  return count;
+}
+
 /** Parses and validates the environment; throws a `ConfigError` naming the first bad key. */
 export function parseConfig(env: Env): AppConfig {
   const mode = nodeEnv(env);
+  const dbPoolMax = integer(env, 'DB_POOL_MAX', 20, MIN_CONNECTIONS_PER_WORKER, 10_000);
   const config: AppConfig = {
     nodeEnv: mode,
     port: integer(env, 'PORT', 8000, 0, 65535),
@@ -203,6 +240,8 @@ export function parseConfig(env: Env): AppConfig {
     httpRateLimitPerMinute: integer(env, 'HTTP_RATE_LIMIT_PER_MINUTE', 120_000, 0, 10_000_000),
     socketRateLimitPerMinute: integer(env, 'SOCKET_RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
     maxSocketsPerUser: integer(env, 'MAX_SOCKETS_PER_USER', 20, 1, 100_000),
+    workers: workers(env, mode, dbPoolMax),
+    dbPoolMax,
   };
   if (config.nodeEnv === 'production') {
     if (config.jwtSecret === undefined) {

@@ -14,8 +14,14 @@ import {
 /** Name of the database the embedded PostgreSQL creates and serves. */
 export const EMBEDDED_DATABASE = 'notificaciones';
 
-/** The one set of TypeORM options: used by the app, the CLI, the tests and the TypeORM CLI. */
-export function dataSourceOptions(url: string): DataSourceOptions {
+/** The pool size of a process that shares no budget (the CLI, the tests' own connections). */
+export const DEFAULT_POOL_MAX = 20;
+
+/**
+ * The one set of TypeORM options: used by the app, the CLI, the tests and the TypeORM CLI.
+ * `poolMax`: the pool's size (the app's is its share of `DB_POOL_MAX`, see pool-size.ts).
+ */
+export function dataSourceOptions(url: string, poolMax = DEFAULT_POOL_MAX): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -26,7 +32,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     applicationName: 'notificaciones',
     // pg-pool passes these on to each client it creates (see bounded-client.ts for the numbers).
     extra: {
-      max: 20,
+      max: poolMax,
       idleTimeoutMillis: 30000,
       Client: BoundedClient,
       connectionTimeoutMillis: POOL_WAIT_MS,

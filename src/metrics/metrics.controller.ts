@@ -1,12 +1,12 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { MetricsService } from './metrics.service';
+import { METRICS_SOURCE, type MetricsSource } from './metrics-source';
 
 @ApiTags('operations')
 @Controller('metrics')
 export class MetricsController {
-  constructor(private readonly metrics: MetricsService) {}
+  constructor(@Inject(METRICS_SOURCE) private readonly metrics: MetricsSource) {}
 
   /** The Prometheus scrape target. */
   @Get()
@@ -18,7 +18,7 @@ export class MetricsController {
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({
-    description: 'Counters, gauges and histograms of this instance',
+    description: 'Counters, gauges and histograms of this instance (all its workers summed)',
     schema: { type: 'string', example: 'notificaciones_created_total 42\n' },
   })
   async scrape(@Res() res: Response): Promise<void> {

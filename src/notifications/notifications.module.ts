@@ -77,7 +77,7 @@ const SOCKETS: Provider[] = [
     provide: SOCKET_SERVER,
     inject: [NOTIFICATIONS_OPTIONS, RedisService],
     useFactory: (options: ResolvedNotificationsOptions, redis: RedisService) =>
-      createSocketServer(options.corsOrigins, redis),
+      createSocketServer(options, redis),
   },
   NotificationsGateway,
   {

@@ -26,6 +26,13 @@ export interface NotificationsOptions {
    * whose other routes are its own).
    */
   httpRateLimitScope?: 'notifications' | 'every-route';
+  /**
+   * This process is a worker of a `node:cluster` primary that ran `setupPrimary()` from
+   * `@socket.io/cluster-adapter` (the standalone service with WORKERS above 1): without
+   * `redisUrl`, emits reach the other workers' sockets through the primary. With `redisUrl`,
+   * Redis carries them, to every process on every host. Default: false.
+   */
+  clusterWorker?: boolean;
 }
 
 /** What is mounted: decided when the module is assembled, before any factory runs. */
@@ -55,6 +62,7 @@ export const NOTIFICATIONS_DEFAULTS: Omit<ResolvedNotificationsOptions, 'jwtSecr
     socketRateLimitPerMinute: 600,
     maxSocketsPerUser: 20,
     httpRateLimitScope: 'notifications',
+    clusterWorker: false,
   };
 
 /** Fills in the defaults; throws on a value no setting allows (a host's typo fails at start-up). */

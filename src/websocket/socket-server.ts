@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
+import { createAdapter as createClusterAdapter } from '@socket.io/cluster-adapter';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
+import type { ResolvedNotificationsOptions } from '../notifications/notifications.options';
 import { RedisService } from '../redis/redis.service';
 import { originAllowed } from './origin-policy';
 import { SOCKET_PATH } from './socket-path';
@@ -27,11 +29,19 @@ function reconnectEveryone(server: Server): void {
 }
 
 /**
- * Socket.IO at the contract's path, with the browser-origin policy and CORS origins and, when
- * `REDIS_URL` is set, the Redis adapter that carries every room emit to the sockets of every
- * instance. Not listening yet: SocketIoAdapter attaches it to the HTTP server.
+ * Socket.IO at the contract's path, with the browser-origin policy and CORS origins, and the
+ * adapter that carries every room emit to the sockets of other processes: Redis when
+ * `REDIS_URL` is set (every instance, and the workers of each), else in a cluster worker the
+ * cluster adapter (the other workers of this machine, through the primary). Not listening yet:
+ * SocketIoAdapter attaches it to the HTTP server.
  */
-export function createSocketServer(corsOrigins: string[], redis: RedisService): Server {
+export function createSocketServer(
+  {
+    corsOrigins,
+    clusterWorker,
+  }: Pick<ResolvedNotificationsOptions, 'corsOrigins' | 'clusterWorker'>,
+  redis: RedisService,
+): Server {
   const server = new Server({
     path: SOCKET_PATH,
     cors: corsOrigins.length > 0 ? { origin: corsOrigins, credentials: true } : undefined,
@@ -46,6 +56,8 @@ export function createSocketServer(corsOrigins: string[], redis: RedisService): 
   if (connections) {
     server.adapter(createAdapter(connections.pub, connections.sub));
     redis.onResubscribed(() => reconnectEveryone(server));
+  } else if (clusterWorker) {
+    server.adapter(createClusterAdapter());
   }
   return server;
 }
