@@ -63,7 +63,6 @@ describe('a host NestJS app (examples/host-app)', () => {
       'DeletionsOutbox1765670400000',
       'IdempotencyKeys1765756800000',
       'Preferences1765843200000',
-      'MarkReadCosts1765929600000',
     ]);
   });
 

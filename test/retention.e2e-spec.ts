@@ -71,44 +71,6 @@ describe('retention on two instances', () => {
     });
   });
 
-  it('purges every old row of every user, read or not, and none held by a transaction', async () => {
-    // Three users whose old rows together are more than one statement deletes (the purge goes
-    // back to the user it stopped in), and one with a few, interleaved; each with a recent row
-    // that stays.
-    const users = await Promise.all([1, 2, 3, 4].map(() => createUser(a)));
-    const rows = await a.dataSource.query<Array<{ id: string; usuario_id: number }>>(
-      `INSERT INTO notificaciones (usuario_id, mensaje, leida)
-       SELECT ($1::int[])[1 + g % 4], 'old ' || g, g % 3 = 0
-       FROM generate_series(1, 16500) AS g
-       WHERE g % 4 <> 3 OR g < 40
-       RETURNING id, usuario_id`,
-      [users.map((user) => user.id)],
-    );
-    const old = rows.map((row) => Number(row.id));
-    const recent = await Promise.all(users.map((user) => insertRows(a.dataSource, user.id, 1)));
-    await withPurgeLock(a.dataSource, async () => {
-      await backdate(a.dataSource, old, ANCIENT_DAYS + 1);
-      // Another transaction holds one old row: the purge goes on without it, never waits.
-      const held = old[old.length >> 1];
-      const holder = a.dataSource.createQueryRunner();
-      await holder.connect();
-      try {
-        await holder.startTransaction();
-        await holder.query('SELECT id FROM notificaciones WHERE id = $1 FOR UPDATE', [held]);
-        const purged = await a.app.get(NotificationsService).purgeOlderThan(ANCIENT_DAYS);
-        expect(purged).toBeGreaterThanOrEqual(old.length - 1);
-        expect(await existing(a.dataSource, old)).toEqual([held]);
-      } finally {
-        await holder.rollbackTransaction();
-        await holder.release();
-      }
-      expect(await existing(a.dataSource, recent.flat())).toEqual(
-        recent.flat().sort((x, y) => x - y),
-      );
-      expect(await a.app.get(NotificationsService).purgeOlderThan(ANCIENT_DAYS)).toBe(1);
-    });
-  }, 30000);
-
   it('deletes in batches, not in one statement', async () => {
     const user = await createUser(a);
     const old = await insertRows(a.dataSource, user.id, 12_000);

@@ -33,32 +33,18 @@ export function listStatementName(shape: ListShape): string {
  * kinds, where an index per kind would cost every mark-read); `position` is `fecha` with its
  * microseconds, for the next cursor. The unread count is COUNT_UNREAD_SQL's, asked alongside:
  * concurrent pages of one user then share one count, however large their backlog.
- *
- * Every page is read from the contract's `(usuario_id, leida, fecha DESC)` index: an unread page
- * from its unread range; a page of all rows from its unread and read ranges, each already
- * newest first, merged (a Merge Append that reads about as many rows as the page holds). An
- * index in list order would serve the second too, but would cost every mark-read an index entry
- * per row (see the mark-read-costs migration).
  */
 export function listSql(shape: ListShape): string {
   let where = 'usuario_id = $1';
-  // Spelled out rather than as a row comparison so the index can range-scan on fecha.
+  if (shape.unread) where += ' AND NOT leida';
+  // Spelled out rather than as a row comparison so both indexes can range-scan on fecha.
   if (shape.after)
     where += ' AND fecha <= $3::timestamptz AND (fecha < $3::timestamptz OR id < $4)';
   if (shape.tipo) where += ` AND tipo = $${shape.after ? 5 : 3}`;
-  const range = (leida: string) => `SELECT id, mensaje, leida, fecha, tipo, url, datos
-         FROM notificaciones
-         WHERE ${where} AND ${leida}
-         ORDER BY fecha DESC, id DESC
-         LIMIT $2`;
-  const rows = shape.unread
-    ? `(${range('NOT leida')})`
-    : `(${range('NOT leida')})
-       UNION ALL
-       (${range('leida')})`;
   return `SELECT id, mensaje, leida, fecha, tipo, url, datos,
               to_char(fecha AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
-       FROM (${rows}) page
+       FROM notificaciones
+       WHERE ${where}
        ORDER BY fecha DESC, id DESC
        LIMIT $2`;
 }

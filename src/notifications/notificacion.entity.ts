@@ -3,13 +3,11 @@ import { User } from '../users/user.entity';
 
 @Entity({ name: 'notificaciones' })
 // The real definitions (with DESC columns) live in the migrations; `synchronize: false` keeps
-// migration:generate from trying to rewrite them. Every index is paid on every mark-read (none
-// of its updates is HOT, since `leida` is indexed): only these two besides the primary key.
-// The contract's: unread counts and pages, mark-read, pages of all rows (its unread and read
-// ranges merged), the purge.
+// migration:generate from trying to rewrite them.
 @Index('notificaciones_usuario_leida_fecha_idx', { synchronize: false })
-// Catch-up on reconnect: the user's rows after the last id a client saw.
+@Index('notificaciones_usuario_fecha_id_idx', { synchronize: false })
 @Index('notificaciones_usuario_id_idx', { synchronize: false })
+@Index('notificaciones_fecha_brin_idx', { synchronize: false })
 export class Notificacion {
   /** bigint in the table; the repositories hand it out as a number (ids stay below 2^53). */
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })

@@ -13,46 +13,9 @@ import { NotificationContent } from './notification-fields';
 /** Single notifications in flight at once, and the most rows one coalesced INSERT carries. */
 const SINGLES_IN_FLIGHT = 2;
 const SINGLES_PER_INSERT = 500;
-/** The most rows one purge statement deletes, and the users whose old rows it looks for. */
 const PURGE_BATCH = 5000;
-const PURGE_USERS = 1000;
 /** Recipients from which a fan-out runs with the bounds of a large statement. */
 const LARGE_FAN_OUT = 1000;
-
-/** The next PURGE_USERS users after user id `$2`, in id order. */
-const PURGE_USERS_AFTER = `SELECT id FROM users WHERE id > $2 ORDER BY id LIMIT ${PURGE_USERS}`;
-
-/**
- * One batch of the purge of notifications older than `$1` days: the old rows of the next
- * PURGE_USERS users after user id `$2`, in user order, at most PURGE_BATCH of them. They come
- * from the contract's index, where each user's unread and read rows are in `fecha` order:
- * finding them costs two index descents per user and nothing per row kept. They are locked and
- * deleted where they were found (`ctid`), without looking each up again by id: a row another
- * transaction holds, or changed meanwhile (it then lives elsewhere), is left for the next run,
- * never waited for. Answers how many old rows it found and deleted, the last user it reached
- * (every user before it is done), and the last of the users it looked at (null when none was
- * left).
- */
-export const PURGE_SQL = `WITH old AS (
-    SELECT u.id AS usuario_id, o.ctid FROM (${PURGE_USERS_AFTER}) u CROSS JOIN LATERAL (
-      (SELECT ctid FROM notificaciones
-       WHERE usuario_id = u.id AND NOT leida AND fecha < now() - make_interval(days => $1))
-      UNION ALL
-      (SELECT ctid FROM notificaciones
-       WHERE usuario_id = u.id AND leida AND fecha < now() - make_interval(days => $1))
-    ) o
-    ORDER BY u.id
-    LIMIT ${PURGE_BATCH}
-  ), doomed AS (
-    SELECT ctid FROM notificaciones WHERE ctid = ANY(ARRAY(SELECT ctid FROM old))
-    FOR UPDATE SKIP LOCKED
-  ), gone AS (
-    DELETE FROM notificaciones WHERE ctid = ANY(ARRAY(SELECT ctid FROM doomed)) RETURNING 1
-  )
-  SELECT (SELECT count(*) FROM old)::int AS found,
-         (SELECT count(*) FROM gone)::int AS deleted,
-         (SELECT max(usuario_id) FROM old) AS reached,
-         (SELECT max(id) FROM (${PURGE_USERS_AFTER}) u) AS last`;
 
 /**
  * A new row with its user, so its string form names the user even when given only an id.
@@ -223,27 +186,26 @@ export class NotificationsRepository {
     return row.count;
   }
 
-  /** Deletes the notifications older than `days` days, in batches (PURGE_SQL); answers how many. */
+  /** Deletes the notifications older than `days` days, in batches; answers how many. */
   async deleteOlderThan(days: number): Promise<number> {
     let deleted = 0;
-    let after = 0;
     for (;;) {
-      const [row] = await runPrepared<{
-        found: number;
-        deleted: number;
-        reached: number | null;
-        last: number | null;
-      }>(this.dataSource, 'notificaciones.delete-older-than', PURGE_SQL, [days, after]);
-      deleted += row.deleted;
-      if (row.last === null) return deleted;
-      if (row.found < PURGE_BATCH) {
-        // Every old row of these users was found.
-        after = row.last;
-      } else {
-        // Users before the last one reached are done; that one may have more, unless what was
-        // found was all held by other transactions (left for the next run).
-        after = row.deleted > 0 ? row.reached! - 1 : row.reached!;
-      }
+      const [row] = await runPrepared<{ count: number }>(
+        this.dataSource,
+        'notificaciones.delete-older-than',
+        `WITH doomed AS (
+           SELECT id FROM notificaciones
+           WHERE fecha < now() - make_interval(days => $1)
+           LIMIT ${PURGE_BATCH}
+           FOR UPDATE SKIP LOCKED
+         ), gone AS (
+           DELETE FROM notificaciones n USING doomed d WHERE n.id = d.id RETURNING 1
+         )
+         SELECT count(*)::int AS count FROM gone`,
+        [days],
+      );
+      deleted += row.count;
+      if (row.count < PURGE_BATCH) return deleted;
     }
   }
 
