@@ -13,23 +13,9 @@ import { bearer, signToken } from './support/tokens';
 import { ServiceProcess } from './support/service-process';
 import { databaseUrlThrough, TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
+import { isAlive } from './support/service-process';
 import { redisAvailable, useRedis } from './support/redis-server';
 import { SOCKET_PATH } from '../src/websocket/socket-path';
-
-/** True while the process runs (an exited one waiting to be reaped does not count). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // The state follows the parenthesised command name: Z is a zombie.
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 async function refusesConnections(url: string): Promise<boolean> {
   try {

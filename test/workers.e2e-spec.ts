@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import request from 'supertest';
@@ -21,21 +21,7 @@ import {
 } from './support/socket-client';
 import { bearer, signToken } from './support/tokens';
 import { waitFor } from './support/wait';
-
-/** True while the process runs (an exited one waiting to be reaped does not count). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // The state follows the parenthesised command name: Z is a zombie.
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
+import { isAlive } from './support/service-process';
 
 /** The worker holding a socket: its Engine.IO session id starts with the worker's number. */
 function workerOf(socket: ClientSocket): number {
