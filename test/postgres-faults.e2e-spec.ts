@@ -69,6 +69,7 @@ describe('PostgreSQL faults (a TCP proxy between the service and its database, c
       .set(bearer(token))
       .set('X-Request-Id', 'cut-list');
     expect({ status: list.status, body: list.body }).toEqual({ status: 503, body: UNAVAILABLE });
+    expect(list.headers['retry-after']).toBe('5');
     // The cause is logged on a line of its own, with the id of the request it failed.
     await service.waitForOutput(/"reqId":"cut-list".*"msg":"GET \/notifications\/api\/list\/ 503"/);
     const logged = service

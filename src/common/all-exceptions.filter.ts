@@ -2,7 +2,9 @@ import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs
 import { BaseExceptionFilter } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import { isDatabaseUnavailable } from '../database/errors';
+import type { Response } from 'express';
 import { requestIdOf } from '../logging/request-logging';
+import { RETRY_AFTER_S } from './request-deadline';
 
 /**
  * Nest's error shape for everything: HTTP exceptions as thrown (Nest maps body-parser's 400
@@ -20,6 +22,9 @@ export class AllExceptionsFilter extends BaseExceptionFilter {
     const reqId = requestIdOf(host.switchToHttp().getRequest<object>());
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn({ reqId }, `database unavailable: ${(exception as Error).message}`);
+      // As the request deadline's 503 does: every 503 says when to come back.
+      const response = host.switchToHttp().getResponse<Response>();
+      if (!response.headersSent) response.setHeader('Retry-After', String(RETRY_AFTER_S));
       return super.catch(
         new HttpException(
           {

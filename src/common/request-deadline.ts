@@ -10,8 +10,8 @@ import type { NextFunction, Request, Response } from 'express';
  */
 export const REQUEST_DEADLINE_MS = 9_000;
 
-/** When a client answered by the deadline should try again. */
-const RETRY_AFTER_S = 5;
+/** When a client answered 503 for the database (at the deadline, or by it) should try again. */
+export const RETRY_AFTER_S = 5;
 
 /** What the client hears at the deadline: the 503 of a database that does not answer. */
 const UNAVAILABLE = new ServiceUnavailableException(
