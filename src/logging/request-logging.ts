@@ -16,8 +16,6 @@ const SECRET_WORD = /^(key|sig|sid|code|pwd)$/i;
 // A JWT wherever it sits (a path segment, an unnamed parameter): base64url of `{"` starts `eyJ`.
 const JWT_SHAPE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const REDACTED = '[redacted]';
-/** The longest a log line waits in memory for more to write with it. */
-export const LOG_FLUSH_MS = 200;
 // Probes and scrapes every few seconds: logged at debug unless they fail.
 const ROUTINE_PATH = /^\/(health|metrics)\/?(\?|$)/;
 
@@ -112,15 +110,8 @@ export function createRootLogger(
   // Level names rather than numbers, so `jq 'select(.level == "error")'` reads naturally.
   const json: LoggerOptions = { ...options, formatters: { level: (label) => ({ level: label }) } };
   // Asynchronous writes: on Linux a write to a piped stdout (containers, process managers)
-  // blocks the event loop whenever the reader lags, and one line per request adds up. Lines
-  // leave in writes of 4 KiB, or at most LOG_FLUSH_MS after they were logged: one system call
-  // (and one hop to libuv's thread pool) per line cost a busy instance a few percent of its CPU.
-  // pino writes what is still held when the process exits.
-  return pino(
-    json,
-    destination ??
-      pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: LOG_FLUSH_MS }),
-  );
+  // blocks the event loop whenever the reader lags, and one line per request adds up.
+  return pino(json, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 type Req = IncomingMessage & { originalUrl?: string; user?: AuthenticatedUser };
