@@ -153,6 +153,7 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
       await until(delay(RETRY_MS));
     }
     await until(connection.query(`SET idle_session_timeout = ${IDLE_SESSION_MS}`));
+    await until(this.outbox.configureSession(connection));
     connection.on('notification', () => this.wake());
     await until(connection.query(`LISTEN ${DOORBELL_CHANNEL}`));
     this.floor = await until(this.outbox.highestIssued(connection));
