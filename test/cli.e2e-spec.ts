@@ -400,6 +400,7 @@ describe('command line', () => {
           'DeletionsOutbox1765670400000',
           'IdempotencyKeys1765756800000',
           'Preferences1765843200000',
+          'CheapChecks1765929600000',
         ]);
         const again = JSON.parse(
           onlyLine(await cli(['migrate'], { DATABASE_URL: url.toString() })),

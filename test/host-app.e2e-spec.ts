@@ -63,6 +63,7 @@ describe('a host NestJS app (examples/host-app)', () => {
       'DeletionsOutbox1765670400000',
       'IdempotencyKeys1765756800000',
       'Preferences1765843200000',
+      'CheapChecks1765929600000',
     ]);
   });
 

@@ -218,4 +218,37 @@ describe('tipo, url and datos on every notification', () => {
       expect(await countOf(user)).toBe(0);
     });
   });
+
+  /**
+   * The table enforces the same rules as the API, for rows written by SQL, imports or a host's
+   * own statements: the cheap forms of the checks (migration CheapChecks) must refuse and accept
+   * exactly what the originals did, multibyte texts at the limits included.
+   */
+  it('the table refuses what the rules refuse, and accepts texts at their limits', async () => {
+    const user = await createUser(app);
+    const insert = (columns: { mensaje?: string; tipo?: string; url?: string | null }) =>
+      app.dataSource.query(
+        `INSERT INTO notificaciones (usuario_id, mensaje, tipo, url) VALUES ($1, $2, $3, $4)`,
+        [user.id, columns.mensaje ?? 'x', columns.tipo ?? 'general', columns.url ?? null],
+      );
+    const refused = [
+      { mensaje: '' },
+      { mensaje: 'x'.repeat(10_001) },
+      { mensaje: 'ñ'.repeat(10_001) },
+      { tipo: '' },
+      { tipo: 'No Vale' },
+      { tipo: 'pedido!' },
+      { tipo: 'a'.repeat(51) },
+      { url: 'x'.repeat(2001) },
+      { url: 'ñ'.repeat(2001) },
+    ];
+    for (const columns of refused) {
+      await expect(insert(columns)).rejects.toMatchObject({
+        code: expect.stringMatching(/^(23514|22001)$/),
+      });
+    }
+    await insert({ mensaje: 'ñ'.repeat(10_000), tipo: 'a'.repeat(50), url: 'ñ'.repeat(2000) });
+    await insert({ mensaje: 'x'.repeat(10_000), tipo: 'stock_bajo-2', url: 'x'.repeat(2000) });
+    expect(await countOf(user)).toBe(2);
+  });
 });

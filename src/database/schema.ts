@@ -4,6 +4,7 @@ import { NotificationKinds1765584000000 } from '../../migrations/1765584000000-n
 import { DeletionsOutbox1765670400000 } from '../../migrations/1765670400000-deletions-outbox';
 import { IdempotencyKeys1765756800000 } from '../../migrations/1765756800000-idempotency-keys';
 import { Preferences1765843200000 } from '../../migrations/1765843200000-preferences';
+import { CheapChecks1765929600000 } from '../../migrations/1765929600000-cheap-checks';
 import { Notificacion } from '../notifications/notificacion.entity';
 import { User } from '../users/user.entity';
 
@@ -25,4 +26,5 @@ export const NOTIFICATIONS_MIGRATIONS = [
   DeletionsOutbox1765670400000,
   IdempotencyKeys1765756800000,
   Preferences1765843200000,
+  CheapChecks1765929600000,
 ];
