@@ -29,7 +29,7 @@ export function hostDataSourceOptions(databaseUrl: string): DataSourceOptions {
     entities: [...NOTIFICATIONS_ENTITIES, Pedido],
     migrations: [...NOTIFICATIONS_MIGRATIONS, CreatePedidos1765000000000],
     migrationsRun: true,
-    // One shipped migration runs outside a transaction (it validates checks without locking a
+    // Two shipped migrations run outside a transaction (they validate checks without locking a
     // large table): TypeORM allows that only with a transaction per migration.
     migrationsTransactionMode: 'each',
   };
