@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { connect, Socket } from 'node:net';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import request from 'supertest';
@@ -186,6 +187,58 @@ describe('WORKERS=2: two worker processes behind one port', () => {
     expect((await replaced.get(3)!.waitForMessage('after the replacement')).notificacion.id).toBe(
       id,
     );
+  }, 60000);
+
+  it('ends at once the requests it relays to a worker that dies, and stays up', async () => {
+    const { port } = new URL(service.url);
+    const body = JSON.stringify({ usuarios: [staff.id], mensaje: 'never finished' });
+    // Requests with a body stay on the primary, relayed to a worker: four of them, the body cut
+    // short so that each waits in its worker, two per worker in turn.
+    const relays = await Promise.all(
+      [1, 2, 3, 4].map(
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const socket = connect(Number(port), '127.0.0.1', () => {
+              socket.write(
+                `POST /notifications/api/send/ HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+                  `Authorization: Bearer ${signToken(staff)}\r\n` +
+                  `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n` +
+                  body.slice(0, 10),
+              );
+              resolve(socket);
+            });
+            socket.on('error', () => undefined);
+            socket.once('error', reject);
+          }),
+      ),
+    );
+    const closed = relays.map(
+      (socket) => new Promise<boolean>((resolve) => socket.once('close', () => resolve(true))),
+    );
+    // Let the primary hand each one over before the kill.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const [victim, pid] = [...workerPids()].filter(([, workerPid]) => isAlive(workerPid))[0];
+    const replacement = Math.max(...workerPids().keys()) + 1;
+    process.kill(pid, 'SIGKILL');
+
+    // Those relayed to the dead worker end within seconds (they waited about 90 s for an empty
+    // 408), and the primary stays up through it.
+    const endedInTime = await Promise.all(
+      closed.map((done) =>
+        Promise.race([done, new Promise<boolean>((resolve) => setTimeout(resolve, 5000, false))]),
+      ),
+    );
+    const ended = endedInTime.filter(Boolean).length;
+    expect(ended).toBeGreaterThanOrEqual(1);
+    expect(ended).toBeLessThanOrEqual(3);
+    for (const socket of relays) socket.destroy();
+    service.assertAlive();
+    await request(service.url).get('/health').expect(200);
+    await service.waitForOutput(new RegExp(`Worker ${victim} \\(pid ${pid}\\) exited`));
+    // Its replacement is ready before the next test counts the workers.
+    await waitFor('the replacement worker', () => workerPids().get(replacement), {
+      timeoutMs: 30000,
+    });
   }, 60000);
 
   it('drains every worker on SIGTERM to the primary, which exits 0', async () => {

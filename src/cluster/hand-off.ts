@@ -1,3 +1,4 @@
+import cluster, { Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -38,5 +39,63 @@ export function stopReadingOnHandOff(server: Server): void {
       handle.reading = true;
       handle.readStart();
     });
+  });
+}
+
+/** What `@socket.io/sticky` sends a worker when it starts relaying a connection it keeps. */
+interface RelayStart {
+  type: 'sticky:http-chunk-start';
+  socketInfo: { remoteAddress?: string; remotePort?: number };
+}
+
+function isRelayStart(message: unknown): message is RelayStart {
+  return (message as { type?: unknown } | null)?.type === 'sticky:http-chunk-start';
+}
+
+const addressOf = (socket: { remoteAddress?: string; remotePort?: number }): string =>
+  `${socket.remoteAddress}|${socket.remotePort}`;
+
+/**
+ * A request with a body stays on the primary's socket, its bytes relayed to a worker and back
+ * over IPC. When that worker dies nothing answers it: the client waited until the primary's HTTP
+ * server gave up on headers it never parsed itself (an empty 408 after about 90 s), and a
+ * long-polling client whose POST hung could look connected meanwhile. So every relayed
+ * connection is remembered with its worker (sticky says which in the message that starts the
+ * relay, by the client's address and port) and closed when that worker exits: the client sees
+ * the connection end at once, as it would if a single process had crashed, and reconnects.
+ *
+ * Sticky also tells a worker when a relayed client goes away, without a callback: to a worker
+ * whose channel is closing, that send fails as an `error` event on the Worker, which nothing
+ * handled, and it took the primary and every worker down. `onSendError` handles it.
+ */
+export function closeRelaysOfExitedWorkers(
+  server: Server,
+  onSendError: (worker: Worker, error: Error) => void,
+): void {
+  const open = new Map<string, Socket>();
+  const relayed = new Map<Worker, Set<Socket>>();
+  server.on('connection', (socket: Socket) => {
+    const address = addressOf(socket);
+    open.set(address, socket);
+    socket.once('close', () => {
+      if (open.get(address) === socket) open.delete(address);
+    });
+  });
+  cluster.on('fork', (worker) => {
+    worker.on('error', (error: Error) => onSendError(worker, error));
+    const send = worker.send.bind(worker) as (...args: unknown[]) => boolean;
+    worker.send = (message: unknown, ...rest: unknown[]) => {
+      const socket = isRelayStart(message) ? open.get(addressOf(message.socketInfo)) : undefined;
+      if (socket) {
+        const sockets = relayed.get(worker) ?? new Set<Socket>();
+        relayed.set(worker, sockets.add(socket));
+        socket.once('close', () => sockets.delete(socket));
+      }
+      return send(message, ...rest);
+    };
+  });
+  cluster.on('exit', (worker) => {
+    for (const socket of relayed.get(worker) ?? []) socket.destroy();
+    relayed.delete(worker);
   });
 }

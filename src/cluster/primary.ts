@@ -14,7 +14,7 @@ import { poolPerWorker } from '../database/pool-size';
 import { createRootLogger } from '../logging/request-logging';
 import { SOCKET_PATH } from '../websocket/socket-path';
 import { answerMetricsRequests } from './cluster-metrics';
-import { stopReadingOnHandOff } from './hand-off';
+import { closeRelaysOfExitedWorkers, stopReadingOnHandOff } from './hand-off';
 import { WORKER_READY } from './worker';
 
 /** Worker exits closer together than this make a streak, and each one waits longer. */
@@ -94,6 +94,9 @@ class ClusterPrimary {
     cluster.setupPrimary({ serialization: 'advanced' });
     setupStickyRouting(this.server, { loadBalancingMethod: 'round-robin' });
     stopReadingOnHandOff(this.server);
+    closeRelaysOfExitedWorkers(this.server, (worker, error) =>
+      this.logger.warn(`Worker ${worker.id}: ${error.message} (it is exiting)`),
+    );
     // With Redis the workers' Redis adapter carries emits everywhere, as between instances.
     if (this.config.redisUrl === undefined) setupClusterAdapter();
     answerMetricsRequests();
