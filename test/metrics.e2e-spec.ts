@@ -44,6 +44,9 @@ describe('metrics', () => {
   it('counts notifications created and the emits that carried them', async () => {
     const staff = await createUser(app, { staff: true });
     const users = [await createUser(app), await createUser(app)];
+    // This app leads delivery on the run's shared database: it first pushes (and counts) what
+    // earlier test files left in the outbox. Count from a quiet state.
+    await outboxDrained(app.dataSource);
     const before = await scrape();
     const created = sample(before, 'notificaciones_created_total') ?? 0;
     const emits =
@@ -71,6 +74,7 @@ describe('metrics', () => {
     const user = await createUser(app);
     const count = async () =>
       sample(await scrape(), 'notificaciones_emits_total', { event: 'unread_count' }) ?? 0;
+    await outboxDrained(app.dataSource);
     const before = await count();
     await request(app.url)
       .post('/notifications/api/mark-read/')
