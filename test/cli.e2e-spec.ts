@@ -401,6 +401,7 @@ describe('command line', () => {
           'IdempotencyKeys1765756800000',
           'Preferences1765843200000',
           'CheapChecks1765929600000',
+          'DeliveryProgress1766016000000',
         ]);
         const again = JSON.parse(
           onlyLine(await cli(['migrate'], { DATABASE_URL: url.toString() })),

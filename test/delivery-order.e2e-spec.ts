@@ -45,3 +45,41 @@ describe('delivery: catch-up replays in the order things went out live', () => {
     expect(replay.ids()).toEqual(wentOut);
   });
 });
+
+describe('delivery: catch-up replays only what the leader has read', () => {
+  let app: TestApp;
+  let releaseLead: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    // No leader reads while the notifications below commit.
+    releaseLead = await holdDeliveryLead();
+    app = await startApp({}, { lead: 'later' });
+  });
+
+  afterAll(async () => {
+    closeSockets();
+    await releaseLead?.();
+    await app?.close();
+  });
+
+  // Below an id the leader has not read, a read in progress may still record a late row the
+  // catch-up cannot see yet; replaying the newer one would move the client's `since` past it.
+  it('keeps back what no leader has read yet, which then arrives live in order', async () => {
+    const user = await createUser(app);
+    const service = app.app.get(NotificationsService);
+    const ids: number[] = [];
+    for (const mensaje of ['first', 'second', 'third']) {
+      ids.push((await service.notificarUsuario(user, mensaje)).id);
+    }
+
+    const tab = await openSocket(app.url, { token: signToken(user), since: 0 });
+    expect(await tab.waitFor('catch_up')).toEqual({ replayed: 0, complete: true });
+    expect(tab.ids()).toEqual([]);
+
+    const release = releaseLead!;
+    releaseLead = undefined;
+    await release();
+    for (const id of ids) await tab.waitForMessage(id, 10_000);
+    expect(tab.ids()).toEqual(ids);
+  });
+});

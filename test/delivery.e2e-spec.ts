@@ -4,7 +4,7 @@ import { createUser, insertNotifications } from './support/fixtures';
 import { markReadHttp, sendHttp } from './support/http-client';
 import { closeSockets, markReadSocket, openSocket } from './support/socket-client';
 import { signToken } from './support/tokens';
-import { outboxDrained } from './support/delivery';
+import { leaderHasRead, outboxDrained } from './support/delivery';
 
 jest.setTimeout(60_000);
 
@@ -53,6 +53,7 @@ describe('delivery: exact catch-up and true counts (one instance)', () => {
   it('says complete:false when more than 1,000 are pending, after replaying the oldest 1,000', async () => {
     const user = await createUser(app);
     const ids = await insertNotifications(app, user, 1005);
+    await leaderHasRead(app.dataSource, ids.at(-1)!);
     const socket = await openSocket(app.url, { token: signToken(user), since: 0 });
     const done = await socket.waitFor('catch_up');
     expect(done).toEqual({ replayed: 1000, complete: false });

@@ -64,6 +64,7 @@ describe('a host NestJS app (examples/host-app)', () => {
       'IdempotencyKeys1765756800000',
       'Preferences1765843200000',
       'CheapChecks1765929600000',
+      'DeliveryProgress1766016000000',
     ]);
   });
 

@@ -159,10 +159,16 @@ describe('the delivery leader read planned while the table was small', () => {
     // has them a moment after it started: a few hundred notifications, which autovacuum has just
     // analyzed (it does after the first fifty rows).
     await client.query(`CREATE SCHEMA ${schema}`);
-    for (const table of ['notificaciones', 'entregas_pendientes', 'entregas_tardias']) {
+    for (const table of [
+      'notificaciones',
+      'entregas_pendientes',
+      'entregas_tardias',
+      'entregas_progreso',
+    ]) {
       await client.query(`CREATE TABLE ${schema}.${table} (LIKE public.${table} INCLUDING ALL)`);
     }
     await client.query(`SET search_path TO ${schema}`);
+    await client.query('INSERT INTO entregas_progreso (leido_hasta) VALUES (0)');
     await insertNotifications(300);
     await client.query('ANALYZE notificaciones');
   });

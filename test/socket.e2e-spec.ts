@@ -16,7 +16,7 @@ import {
   track,
 } from './support/socket-client';
 import { bearer, signToken } from './support/tokens';
-import { outboxDrained } from './support/delivery';
+import { leaderHasRead, outboxDrained } from './support/delivery';
 
 // The project-level testTimeout in jest.config.js is not applied by jest; set it here.
 jest.setTimeout(30_000);
@@ -557,6 +557,7 @@ describe('Socket.IO gateway', () => {
           mensaje: 'ñ'.repeat(9_990) + String(index).padStart(3, '0'),
         })),
       );
+      await leaderHasRead(app.dataSource, ids.at(-1)!);
       const tab = await openSocket(app.url, { token: signToken(user), since: 0 });
       const done = await tab.waitFor('catch_up', () => true, 20_000);
       expect(done.complete).toBe(false);
@@ -575,6 +576,7 @@ describe('Socket.IO gateway', () => {
         [user.id],
       );
       const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+      await leaderHasRead(app.dataSource, ids.at(-1)!);
       const tab = await openSocket(app.url, { token: signToken(user), since: 0 });
       await expect(tab.waitFor('catch_up', () => true, 20_000)).resolves.toStrictEqual({
         replayed: 1000,

@@ -5,6 +5,7 @@ import { DeletionsOutbox1765670400000 } from '../../migrations/1765670400000-del
 import { IdempotencyKeys1765756800000 } from '../../migrations/1765756800000-idempotency-keys';
 import { Preferences1765843200000 } from '../../migrations/1765843200000-preferences';
 import { CheapChecks1765929600000 } from '../../migrations/1765929600000-cheap-checks';
+import { DeliveryProgress1766016000000 } from '../../migrations/1766016000000-delivery-progress';
 import { Notificacion } from '../notifications/notificacion.entity';
 import { User } from '../users/user.entity';
 
@@ -27,4 +28,5 @@ export const NOTIFICATIONS_MIGRATIONS = [
   IdempotencyKeys1765756800000,
   Preferences1765843200000,
   CheapChecks1765929600000,
+  DeliveryProgress1766016000000,
 ];

@@ -21,6 +21,28 @@ export async function outboxDrained(dataSource: DataSource, timeoutMs = 10_000):
 }
 
 /**
+ * Resolves once the delivery leader has read up to notification `id`: catch-up replays nothing
+ * above what it has read. Rows a test inserts straight into the table (no outbox row) are read
+ * by the leader's next poll, within half a second.
+ */
+export async function leaderHasRead(
+  dataSource: DataSource,
+  id: number,
+  timeoutMs = 10_000,
+): Promise<void> {
+  await waitFor(
+    `the delivery leader to read up to notification ${id}`,
+    async () => {
+      const [{ read }] = await dataSource.query<Array<{ read: string }>>(
+        'SELECT leido_hasta AS read FROM entregas_progreso',
+      );
+      return Number(read) >= id;
+    },
+    { timeoutMs, intervalMs: 20 },
+  );
+}
+
+/**
  * Takes the delivery leader's lock on a connection of its own, so no instance leads until the
  * returned function releases it: what commits meanwhile waits in the outbox, as it does when a
  * leader takes over from one that died (the new one counts all of it as late, see README).

@@ -22,6 +22,8 @@ export const TEXT_BYTES = `(octet_length(mensaje) + coalesce(octet_length(url), 
  *   and, when more rows wait beyond this read, the highest id committed now; and its place in
  *   the order things went out (`posicion`): right after `$6`, the highest id published before
  *   this read, or at its own id when that is higher (a read goes out in id order);
+ * - raises how far the leader has read (`entregas_progreso`) to the highest id committed in
+ *   this snapshot, before anything of it is published: catch-up replays nothing above it;
  * - counts the unread of every user a change named (the change is visible: its outbox row is);
  * - returns the notifications themselves when there are at most `$4` carrying at most `$5`
  *   bytes of text.
@@ -50,6 +52,9 @@ export const READ_SQL = `WITH gone AS (
   ), snapshot AS (
     SELECT (SELECT max(id) FROM notificaciones) AS newest,
            (SELECT count(*) FROM fetched) > $2::int AS more
+  ), progress AS (
+    UPDATE entregas_progreso SET leido_hasta = s.newest
+    FROM snapshot s WHERE s.newest > leido_hasta
   ), marked AS (
     SELECT b.notificaciones,
            greatest($3::bigint,
@@ -102,7 +107,10 @@ export const READ_SQL = `WITH gone AS (
 /**
  * What a reconnecting client may have missed, in the order it went out live: the user's rows
  * with an id above `$2`, and those below it delivered (or committed) after it (a late row
- * whose watermark is at least `$2`). A late row sorts at its `posicion` (after the rows with
+ * whose watermark is at least `$2`). Only rows the leader has read: below an id it has not
+ * read yet, a read in progress may be recording a late row that this query cannot see, and
+ * replaying the newer id would move the client's `since` past it for good. What is left out
+ * arrives live (the socket joined its room first). A late row sorts at its `posicion` (after the rows with
  * an id up to it), late rows among themselves in the order recorded. At most `$3` + 1 rows (to know
  * whether more wait), and `mensaje` only while the text so far stays under `$4` bytes (null
  * after: the reader stops there), so a catch-up's memory is bounded whatever the rows hold.
@@ -115,7 +123,9 @@ export const CATCH_UP_SQL = `SELECT id, usuario_id, leida, fecha, tipo, url, dat
     FROM (
       SELECT n.id, n.usuario_id, n.mensaje, n.leida, n.fecha, n.tipo, n.url, n.datos,
              coalesce(t.posicion, n.id) AS position, coalesce(t.orden, 0) AS orden
-      FROM (SELECT * FROM notificaciones WHERE usuario_id = $1 AND id > $2 AND NOT silenciada
+      FROM (SELECT * FROM notificaciones
+            WHERE usuario_id = $1 AND id > $2 AND NOT silenciada
+              AND id <= (SELECT leido_hasta FROM entregas_progreso)
             ORDER BY id LIMIT $3 + 1) n
       LEFT JOIN entregas_tardias t ON t.notificacion_id = n.id
       UNION ALL
