@@ -216,22 +216,33 @@ export class DeliveryLeader implements OnApplicationBootstrap, OnApplicationShut
     if (batch.rows) this.publish(batch.rows);
     else {
       // A large fan-out, or long texts: a slice at a time (bounded in rows and in bytes), so
-      // memory and every reply stay small whatever the notifications hold.
+      // memory and every reply stay small whatever the notifications hold. The next slice is
+      // asked for before this one is published, so PostgreSQL reads it while the emits run
+      // (two slices in memory at most).
       let pending = batch.notificaciones;
       // Long texts fill a reply with few rows: ask for about as many as last fitted, so each
       // read does not go through a thousand rows to return thirty.
       let sliceSize = ROWS_PER_SLICE;
-      while (pending.length > 0 && this.leading) {
-        const slice = pending.slice(0, sliceSize);
-        // Redis taking emits more slowly than they come: wait, rather than buffer them all.
-        await this.publisher.paced(() => this.leading);
-        const rows = await this.outbox.load(connection, slice);
-        this.publish(rows);
+      let slice = pending.slice(0, sliceSize);
+      let loading = this.outbox.load(connection, slice);
+      // Handled here too for when the lead ends before it is awaited.
+      loading.catch(() => undefined);
+      while (this.leading) {
+        const rows = await loading;
         const last = rows.at(-1);
-        // Ids ascend in both: go on after the last one published (all of the slice when its
-        // rows were deleted meanwhile).
+        // Ids ascend in both: go on after the last one loaded (all of the slice when its rows
+        // were deleted meanwhile).
         pending = pending.slice(last ? slice.indexOf(last.id) + 1 : slice.length);
         sliceSize = Math.min(ROWS_PER_SLICE, Math.max(16, rows.length * 2));
+        slice = pending.slice(0, sliceSize);
+        const next = slice.length > 0 ? this.outbox.load(connection, slice) : undefined;
+        // Awaited on the next turn, where a failure ends the lead like any other.
+        next?.catch(() => undefined);
+        // Redis taking emits more slowly than they come: wait, rather than buffer them all.
+        await this.publisher.paced(() => this.leading);
+        this.publish(rows);
+        if (!next) break;
+        loading = next;
       }
     }
     this.publishedUpTo = Math.max(this.publishedUpTo, batch.notificaciones.at(-1) ?? 0);
