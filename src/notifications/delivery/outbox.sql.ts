@@ -23,7 +23,8 @@ export const TEXT_BYTES = `(octet_length(mensaje) + coalesce(octet_length(url), 
  *   the order things went out (`posicion`): right after `$6`, the highest id published before
  *   this read, or at its own id when that is higher (a read goes out in id order);
  * - raises how far the leader has read (`entregas_progreso`) to the highest id committed in
- *   this snapshot, before anything of it is published: catch-up replays nothing above it;
+ *   this snapshot, before anything of it is published: catch-up replays nothing above it (its
+ *   one row found by `unica`, an index path, as the leader's connection needs; see below);
  * - counts the unread of every user a change named (the change is visible: its outbox row is);
  * - returns the notifications themselves when there are at most `$4` carrying at most `$5`
  *   bytes of text.
@@ -54,7 +55,7 @@ export const READ_SQL = `WITH gone AS (
            (SELECT count(*) FROM fetched) > $2::int AS more
   ), progress AS (
     UPDATE entregas_progreso SET leido_hasta = s.newest
-    FROM snapshot s WHERE s.newest > leido_hasta
+    FROM snapshot s WHERE unica AND s.newest > leido_hasta
   ), marked AS (
     SELECT b.notificaciones,
            greatest($3::bigint,
