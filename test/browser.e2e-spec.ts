@@ -6,7 +6,7 @@ import { User } from '../src/users/user.entity';
 import { startApp, TestApp } from './support/app';
 import { createUser, insertNotifications } from './support/fixtures';
 import { bearer, signToken } from './support/tokens';
-import { holdDeliveryLead, outboxDrained } from './support/delivery';
+import { holdDeliveryLead, leaderHasRead, outboxDrained } from './support/delivery';
 
 // Debian's chromium package; no browser download (playwright-core ships none).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -337,10 +337,12 @@ describeWithChromium('demo inbox in a real browser', () => {
     await page.locator('#status[data-state=reconnecting]').waitFor({ timeout: WAIT_MS });
     // More than a catch-up replays (1,000): the server says so, and the inbox lists afresh.
     const newest = 'La última de 1.005 mientras no estabas';
-    await insertNotifications(app, user, [
+    const ids = await insertNotifications(app, user, [
       ...Array.from({ length: 1004 }, (_, index) => ({ mensaje: `Aviso ${index + 1}` })),
       { mensaje: newest },
     ]);
+    // Catch-up replays only what the delivery leader has read (its next poll).
+    await leaderHasRead(app.dataSource, ids.at(-1)!);
     await page.evaluate(() => (globalThis as unknown as DemoWindow).demoInbox.socket.connect());
     await eventually('listed again, newest first', async () => (await itemTexts(page))[0], newest);
     await eventually('only the first page shown', () => items(page).count(), 10);

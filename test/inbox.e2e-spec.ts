@@ -4,6 +4,7 @@ import { User } from '../src/users/user.entity';
 import { useApp } from './support/app';
 import { BAD_IDS } from './support/bad-ids';
 import { createUser, insertNotifications } from './support/fixtures';
+import { leaderHasRead } from './support/delivery';
 import { closeSockets, openSocket } from './support/socket-client';
 import { bearer, signToken } from './support/tokens';
 
@@ -185,6 +186,7 @@ describe('mark unread, delete, unread count', () => {
         .set(bearer(signToken(user)))
         .expect(200);
       expect(body.notifications.map((n: { id: number }) => n.id)).toEqual([ids[2], ids[0]]);
+      await leaderHasRead(app.dataSource, ids.at(-1)!);
       const tab = await openSocket(app.url, { token: signToken(user), since: 0 });
       await tab.waitFor('catch_up');
       expect(tab.ids()).toEqual([ids[0], ids[2]]);
