@@ -230,8 +230,10 @@ describe('concurrent lookups and counts', () => {
         `300 lists of a 300,000-unread backlog: ${counting} counting statements; ` +
           `another user's unread_count after ${handshakeMs.toFixed(0)} ms (connected after ${connectedMs.toFixed(0)})\n`,
       );
-      // One count per list would be 300 (each scanning 300,000 index entries).
-      expect(counting).toBeLessThan(100);
+      // One count per list would be 300 (each scanning 300,000 index entries). How many lists
+      // share each count depends on how the burst spreads in time: about 30 on a quiet machine,
+      // 100 with another test run beside it. Half of 300 still tells sharing from none.
+      expect(counting).toBeLessThan(150);
       // Generous: on a shared machine the whole burst takes seconds, and the handshake waits
       // for its share of the event loop; what must not happen is a wait for 300 counts.
       expect(handshakeMs).toBeLessThan(10_000);
