@@ -11,8 +11,11 @@ import { DeliveredRow, OutboxRepository, ROWS_PER_SLICE } from './outbox.reposit
 /** The channel commits ring the leader on (LISTEN/NOTIFY). */
 export const DOORBELL_CHANNEL = 'entregas';
 
-/** How often an instance that does not lead tries to, and waits after losing the lead. */
-const RETRY_MS = 1000;
+/**
+ * How often an instance that does not lead tries to, and waits after losing the lead. Part of
+ * every handover (with IDLE_SESSION_MS for a stalled leader), and one cheap statement per try.
+ */
+const RETRY_MS = 500;
 /** The leader reads the outbox this often even unrung: a creator may die before it rings. */
 const POLL_MS = 500;
 /**
