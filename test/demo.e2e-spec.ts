@@ -122,6 +122,42 @@ describe('demo inbox', () => {
         .expect(200);
     });
 
+    // A page from elsewhere whose name was made to resolve to 127.0.0.1 (DNS rebinding) runs in
+    // a local browser: its requests come from loopback, but name that page's host.
+    it('refuses a loopback request that names another host, or comes from another origin', async () => {
+      const { port } = new URL(app.url);
+      const [first] = (await request(app.url).get('/demo/users').expect(200)).body.users as Array<{
+        id: number;
+      }>;
+      const cases: Array<Record<string, string>> = [
+        { Host: `attacker.example:${port}` },
+        { Host: `attacker.example:${port}`, Origin: `http://attacker.example:${port}` },
+        { Host: `127.0.0.1:${port}`, Origin: `http://attacker.example:${port}` },
+        { Host: `127.0.0.1.attacker.example:${port}` },
+      ];
+      for (const headers of cases) {
+        const users = await request(app.url).get('/demo/users').set(headers);
+        const token = await request(app.url)
+          .post('/demo/token')
+          .set(headers)
+          .send({ user_id: first.id });
+        for (const refused of [users, token]) {
+          expect({ headers, status: refused.status }).toEqual({ headers, status: 403 });
+          expect(refused.body.token).toBeUndefined();
+        }
+      }
+      // This machine by any of its names, from its own pages.
+      for (const name of ['localhost', '127.0.0.1', 'demo.localhost', '[::1]']) {
+        const headers = { Host: `${name}:${port}`, Origin: `http://${name}:${port}` };
+        await request(app.url).get('/demo/users').set(headers).expect(200);
+        await request(app.url)
+          .post('/demo/token')
+          .set(headers)
+          .send({ user_id: first.id })
+          .expect(200);
+      }
+    });
+
     it('mints only for demo users, and rejects bad input with 400', async () => {
       const other = await createUser(app);
       const refused = await request(app.url).post('/demo/token').send({ user_id: other.id });

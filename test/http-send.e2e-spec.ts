@@ -294,6 +294,29 @@ describe('POST /notifications/api/send/', () => {
     expect(body).toEqual({ statusCode: 400, message: expect.any(String), error: 'Bad Request' });
   });
 
+  it('rejects a body that is not valid UTF-8 with 400, storing nothing', async () => {
+    const target = await createUser(app);
+    // Decoded as it came, 0xFF 0xFE would be stored as two U+FFFD in place of what was sent.
+    const payload = Buffer.concat([
+      Buffer.from(`{"usuarios":[${target.id}],"mensaje":"`),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
+    // fetch sends the bytes as they are (supertest would serialise a Buffer as JSON).
+    const response = await fetch(`${app.url}${SEND}`, {
+      method: 'POST',
+      headers: { ...bearer(signToken(staff)), 'Content-Type': 'application/json; charset=utf-8' },
+      body: payload,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      statusCode: 400,
+      message: 'body is not valid UTF-8',
+      error: 'Bad Request',
+    });
+    expect(await countFor([target])).toBe(0);
+  });
+
   it('refuses a body one byte over its limit with 413 in Nest shape', async () => {
     const target = await createUser(app);
     const json = JSON.stringify({ usuarios: [target.id], mensaje: 'hola' });

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type Request, type RequestHandler } from 'express';
 import { rawJsonShapeProblem } from './json-shape';
 
@@ -57,6 +58,8 @@ function verifyJson(_req: unknown, _res: unknown, body: Buffer, encoding: string
       'charset.unsupported',
     );
   }
+  // Decoding would turn invalid bytes into U+FFFD and store that in place of what was sent.
+  if (!isUtf8(body)) throw refusal(400, 'body is not valid UTF-8', 'entity.verify.failed');
   const problem = rawJsonShapeProblem(body);
   if (problem !== undefined) throw refusal(400, problem, 'entity.verify.failed');
 }
