@@ -3,6 +3,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Server as HttpServer } from 'node:http';
 import type { Server } from 'socket.io';
 import { SOCKET_SERVER } from './socket-server';
+import { capWaitingSessions } from './waiting-sessions';
 
 /**
  * Hands Nest the Socket.IO server the app bound (SOCKET_SERVER), attached to the HTTP server,
@@ -17,6 +18,8 @@ export class SocketIoAdapter extends IoAdapter {
     if (port !== 0 || !this.httpServer) {
       throw new Error('Socket.IO is served on the HTTP server only (no gateway port)');
     }
-    return this.app.get<Server>(SOCKET_SERVER).attach(this.httpServer as HttpServer);
+    const server = this.app.get<Server>(SOCKET_SERVER).attach(this.httpServer as HttpServer);
+    capWaitingSessions(server);
+    return server;
   }
 }

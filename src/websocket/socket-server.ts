@@ -6,6 +6,7 @@ import type { ResolvedNotificationsOptions } from '../notifications/notification
 import { RedisService } from '../redis/redis.service';
 import { originAllowed } from './origin-policy';
 import { SOCKET_PATH } from './socket-path';
+import { CONNECT_TIMEOUT_MS } from './waiting-sessions';
 
 /**
  * The Socket.IO server, bound by the app (WebSocketModule) and injected by whoever emits to
@@ -47,6 +48,8 @@ export function createSocketServer(
     cors: corsOrigins.length > 0 ? { origin: corsOrigins, credentials: true } : undefined,
     // A mark_read of 1,000 ids is about 16 KB; nothing a client sends needs more.
     maxHttpBufferSize: 64 * 1024,
+    // A session that never connects (Socket.IO's default waits 45 s) holds a file descriptor.
+    connectTimeout: CONNECT_TIMEOUT_MS,
     allowRequest: (request, callback) => {
       const allowed = originAllowed(request.headers.origin, request.headers.host, corsOrigins);
       callback(allowed ? null : 'origin not allowed', allowed);
