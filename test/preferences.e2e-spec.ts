@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { NotificationsService } from '../src/notifications/notifications.service';
+import { PREFERENCES_BODY_LIMIT, SILENCIADOS_MAX } from '../src/preferences/preferences.dto';
 import { User } from '../src/users/user.entity';
 import { useApp } from './support/app';
 import { createUser } from './support/fixtures';
@@ -131,6 +132,25 @@ describe('preferences: silenced kinds', () => {
       .set(bearer(signToken(user)))
       .expect(200);
     expect(kept).toStrictEqual({ silenciados: ['gasto'] });
+  });
+
+  it('accepts the largest valid body: 50 kinds of 50 characters as \\u escapes, one per indented line', async () => {
+    const user = await createUser(app);
+    const kinds = Array.from({ length: SILENCIADOS_MAX }, (_, index) =>
+      `k${String(index).padStart(2, '0')}`.padEnd(50, 'x'),
+    );
+    const escaped = (kind: string) =>
+      [...kind].map((char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    const payload = `{\n    "silenciados": [\n${kinds.map((kind) => `        "${escaped(kind)}"`).join(',\n')}\n    ]\n}`;
+    expect(Buffer.byteLength(payload)).toBeGreaterThan(15_000);
+    expect(Buffer.byteLength(payload)).toBeLessThan(PREFERENCES_BODY_LIMIT);
+    const { body } = await request(app.url)
+      .put(PREFERENCES)
+      .set(bearer(signToken(user)))
+      .set('Content-Type', 'application/json')
+      .send(payload)
+      .expect(200);
+    expect(body).toStrictEqual({ silenciados: [...kinds].sort() });
   });
 
   it('answers 401 without a token', async () => {

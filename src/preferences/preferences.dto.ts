@@ -6,10 +6,10 @@ import { TIPO_PATTERN } from '../notifications/notification-fields';
 export const SILENCIADOS_MAX = 50;
 
 /**
- * The largest valid body: 50 kinds of 50 characters, each on its own indented line (about 60
- * bytes), about 3 KB; over 8 KiB is 413.
+ * The largest valid body: 50 kinds of 50 characters written as `\u` escapes (legal JSON, six
+ * bytes a character), each on its own indented line, about 15.6 KB; over 24 KiB is 413.
  */
-export const PREFERENCES_BODY_LIMIT = 8 * 1024;
+export const PREFERENCES_BODY_LIMIT = 24 * 1024;
 
 export class PreferencesDto implements Preferences {
   @ApiProperty({
