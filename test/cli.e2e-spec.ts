@@ -133,6 +133,19 @@ describe('command line', () => {
       ).toBe(1);
     });
 
+    it('refuses a username the API would refuse, creating nothing', async () => {
+      for (const [username, why] of [
+        ['', 'username must be 1..150 characters'],
+        ['   ', 'username must not start or end with spaces'],
+        ['x'.repeat(151), 'username must be 1..150 characters'],
+      ]) {
+        const result = await cli(['user:create', username]);
+        expectFailure(result);
+        expect(result.stderr).toContain(why);
+        expect(await app.dataSource.getRepository(User).countBy({ username })).toBe(0);
+      }
+    });
+
     it('needs exactly one username', async () => {
       const result = await cli(['user:create']);
       expectFailure(result);

@@ -11,7 +11,8 @@ export const USERNAME_MAX_LENGTH = 150;
  */
 export const PUT_USER_BODY_LIMIT = 4 * 1024;
 
-function usernameProblem(value: unknown): string | undefined {
+/** Why a username cannot be stored, or undefined: the API's rule, and the command line's. */
+export function usernameProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'username must be a string';
   // Code points, as PostgreSQL counts them; a NUL is not storable in text.
   const length = [...value].length;
