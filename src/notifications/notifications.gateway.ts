@@ -12,6 +12,7 @@ import type { Server, Socket } from 'socket.io';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { AckErrorFilter } from '../common/ack-error.filter';
 import { StrictValidationPipe } from '../common/strict-validation.pipe';
+import { releaseEvents, sendPastHold } from '../websocket/held-events';
 import { SOCKET_PATH } from '../websocket/socket-path';
 import { HandshakeStep } from '../websocket/socket-user';
 import { MarkReadDto } from './dto/mark-read.dto';
@@ -67,6 +68,8 @@ export class NotificationsGateway
   async handleConnection(socket: NotificationsSocket): Promise<void> {
     const { user, since } = socket.data;
     this.disconnectAtExpiry(socket);
+    // The room's events wait only for a catch-up to go first (see held-events.ts).
+    if (since === undefined) releaseEvents(socket);
     // The socket is in its room already: a count the delivery leader publishes from now on
     // reaches it, and is at least as new as any change it has not seen (the leader recounts
     // after every change). Once one has come, this count could only be older: it stays unsent.
@@ -78,7 +81,9 @@ export class NotificationsGateway
     // On failure the socket stays up: live delivery still works and the client can list.
     try {
       const unread = await this.notifications.countUnread(user.id);
-      if (!countedByLeader) socket.emit('unread_count', { unread_count: unread });
+      if (!countedByLeader) {
+        sendPastHold(socket, () => socket.emit('unread_count', { unread_count: unread }));
+      }
     } catch (error) {
       this.logger.warn(`unread count for user ${user.id} failed: ${(error as Error).message}`);
     } finally {
@@ -91,11 +96,14 @@ export class NotificationsGateway
     } catch (error) {
       this.logger.warn(`catch-up for user ${user.id} failed: ${(error as Error).message}`);
     }
-    this.publisher.replay(socket, replay);
+    // The replay, then what the room brought meanwhile: in the order things went out.
+    sendPastHold(socket, () => this.publisher.replay(socket, replay));
+    releaseEvents(socket);
   }
 
   handleDisconnect(socket: NotificationsSocket): void {
     clearTimeout(socket.data.expiryTimer);
+    releaseEvents(socket);
   }
 
   @SubscribeMessage('mark_read')

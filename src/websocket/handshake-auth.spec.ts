@@ -11,6 +11,8 @@ function fakeSocket(auth: Record<string, unknown> = {}, headers: Record<string, 
     handshake: { auth, headers },
     data: {} as Record<string, unknown>,
     join: jest.fn(),
+    // Its connection, whose writes the room join holds (see held-events.ts).
+    client: Object.create({ writeToEngine: jest.fn() }) as object,
   };
 }
 
