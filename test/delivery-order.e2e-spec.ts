@@ -1,4 +1,6 @@
+import { NotificationsPublisher } from '../src/notifications/notifications.publisher';
 import { NotificationsService } from '../src/notifications/notifications.service';
+import { toJson } from '../src/notifications/payloads';
 import { startApp, TestApp } from './support/app';
 import { createUser } from './support/fixtures';
 import { closeSockets, openSocket } from './support/socket-client';
@@ -81,5 +83,43 @@ describe('delivery: catch-up replays only what the leader has read', () => {
     await release();
     for (const id of ids) await tab.waitForMessage(id, 10_000);
     expect(tab.ids()).toEqual(ids);
+  });
+});
+
+// A leader that dies between publishing and deleting what it published leaves it for the next
+// leader, which publishes it again: to sockets that stayed connected, the same notification.
+describe('delivery: once per socket that stayed connected', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startApp();
+  });
+
+  afterAll(async () => {
+    closeSockets();
+    await app?.close();
+  });
+
+  it('drops a notification published again to a socket it was already sent to', async () => {
+    const user = await createUser(app);
+    const tab = await openSocket(app.url, { token: signToken(user) });
+    await tab.waitFor('unread_count');
+    const service = app.app.get(NotificationsService);
+    const first = await service.notificarUsuario(user, 'published twice');
+    await tab.waitForMessage(first.id);
+    // What a new leader does with an outbox row its predecessor published but did not delete.
+    const publisher = app.app.get(NotificationsPublisher);
+    publisher.notificacion(user.id, toJson(first));
+    const second = await service.notificarUsuario(user, 'published once');
+    await tab.waitForMessage(second.id);
+    expect(tab.ids()).toEqual([first.id, second.id]);
+
+    // A new connection is another socket: replayed to it, once.
+    const other = await openSocket(app.url, { token: signToken(user), since: 0 });
+    await other.waitFor('catch_up');
+    publisher.notificacion(user.id, toJson(second));
+    const third = await service.notificarUsuario(user, 'after the replay');
+    await other.waitForMessage(third.id);
+    expect(other.ids()).toEqual([first.id, second.id, third.id]);
   });
 });

@@ -12,7 +12,7 @@ import type { Server, Socket } from 'socket.io';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { AckErrorFilter } from '../common/ack-error.filter';
 import { StrictValidationPipe } from '../common/strict-validation.pipe';
-import { releaseEvents, sendPastHold } from '../websocket/held-events';
+import { releaseEvents, sendPastHold } from '../websocket/socket-writes';
 import { SOCKET_PATH } from '../websocket/socket-path';
 import { HandshakeStep } from '../websocket/socket-user';
 import { MarkReadDto } from './dto/mark-read.dto';
@@ -68,7 +68,7 @@ export class NotificationsGateway
   async handleConnection(socket: NotificationsSocket): Promise<void> {
     const { user, since } = socket.data;
     this.disconnectAtExpiry(socket);
-    // The room's events wait only for a catch-up to go first (see held-events.ts).
+    // The room's events wait only for a catch-up to go first (see socket-writes.ts).
     if (since === undefined) releaseEvents(socket);
     // The socket is in its room already: a count the delivery leader publishes from now on
     // reaches it, and is at least as new as any change it has not seen (the leader recounts

@@ -11,7 +11,7 @@ function fakeSocket(auth: Record<string, unknown> = {}, headers: Record<string, 
     handshake: { auth, headers },
     data: {} as Record<string, unknown>,
     join: jest.fn(),
-    // Its connection, whose writes the room join holds (see held-events.ts).
+    // Its connection, whose writes the room join holds (see socket-writes.ts).
     client: Object.create({ writeToEngine: jest.fn() }) as object,
   };
 }

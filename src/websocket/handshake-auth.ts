@@ -1,7 +1,7 @@
 import { UnauthorizedException } from '@nestjs/common';
 import { handshakeToken } from '../auth/handshake-token';
 import { TokenVerifier } from '../auth/token-verifier';
-import { holdEvents } from './held-events';
+import { watchWrites } from './socket-writes';
 import { HandshakeStep, roomOf, socketUser } from './socket-user';
 
 /**
@@ -32,7 +32,7 @@ export function authenticate(verifier: TokenVerifier): HandshakeStep {
 /**
  * Joins the socket to its user's room, before the client's `connect` fires: a notification
  * sent right after `connect` arrives. What the room brings waits until the gateway has sent
- * the socket's first count and catch-up (see held-events.ts).
+ * the socket's first count and catch-up (see socket-writes.ts).
  */
 export const joinUserRoom: HandshakeStep = (socket, next) => {
   const user = socketUser(socket);
@@ -40,7 +40,7 @@ export const joinUserRoom: HandshakeStep = (socket, next) => {
     next(new Error('unauthorized'));
     return;
   }
-  holdEvents(socket);
+  watchWrites(socket);
   Promise.resolve(socket.join(roomOf(user.id))).then(
     () => next(),
     (error: unknown) => next(error as Error),
