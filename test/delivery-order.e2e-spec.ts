@@ -9,24 +9,39 @@ import { holdDeliveryLead } from './support/delivery';
 
 jest.setTimeout(60_000);
 
-describe('delivery: catch-up replays in the order things went out live', () => {
-  let app: TestApp;
-  let releaseLead: (() => Promise<void>) | undefined;
-
+/**
+ * An app for the enclosing `describe` that starts while no instance may lead delivery (the
+ * test holds the lock): what commits waits in the outbox until `releaseLead()`.
+ */
+function useAppWithoutLeader(): { app: TestApp; releaseLead(): Promise<void> } {
+  let release: (() => Promise<void>) | undefined;
+  const handle = {
+    app: {} as TestApp,
+    async releaseLead() {
+      const held = release;
+      release = undefined;
+      await held?.();
+    },
+  };
   beforeAll(async () => {
-    // No leader while the notifications below commit: the one that then takes over reads them
-    // together, several statements in one read, some of them late.
-    releaseLead = await holdDeliveryLead();
-    app = await startApp({}, { lead: 'later' });
+    release = await holdDeliveryLead();
+    handle.app = await startApp({}, { lead: 'later' });
   });
-
   afterAll(async () => {
     closeSockets();
-    await releaseLead?.();
-    await app?.close();
+    await handle.releaseLead();
+    await handle.app.close?.();
   });
+  return handle;
+}
+
+describe('delivery: catch-up replays in the order things went out live', () => {
+  // No leader while the notifications below commit: the one that then takes over reads them
+  // together, several statements in one read, some of them late.
+  const setup = useAppWithoutLeader();
 
   it('gives a reconnecting client the late rows where they went out, not after the newest', async () => {
+    const { app } = setup;
     const user = await createUser(app);
     const token = signToken(user);
     const live = await openSocket(app.url, { token });
@@ -36,9 +51,7 @@ describe('delivery: catch-up replays in the order things went out live', () => {
     for (const mensaje of ['first', 'second', 'third', 'fourth']) {
       ids.push((await service.notificarUsuario(user, mensaje)).id);
     }
-    const release = releaseLead!;
-    releaseLead = undefined;
-    await release();
+    await setup.releaseLead();
     for (const id of ids) await live.waitForMessage(id, 10_000);
     const wentOut = live.ids();
 
@@ -49,24 +62,13 @@ describe('delivery: catch-up replays in the order things went out live', () => {
 });
 
 describe('delivery: catch-up replays only what the leader has read', () => {
-  let app: TestApp;
-  let releaseLead: (() => Promise<void>) | undefined;
-
-  beforeAll(async () => {
-    // No leader reads while the notifications below commit.
-    releaseLead = await holdDeliveryLead();
-    app = await startApp({}, { lead: 'later' });
-  });
-
-  afterAll(async () => {
-    closeSockets();
-    await releaseLead?.();
-    await app?.close();
-  });
+  // No leader reads while the notifications below commit.
+  const setup = useAppWithoutLeader();
 
   // Below an id the leader has not read, a read in progress may still record a late row the
   // catch-up cannot see yet; replaying the newer one would move the client's `since` past it.
   it('keeps back what no leader has read yet, which then arrives live in order', async () => {
+    const { app } = setup;
     const user = await createUser(app);
     const service = app.app.get(NotificationsService);
     const ids: number[] = [];
@@ -78,9 +80,7 @@ describe('delivery: catch-up replays only what the leader has read', () => {
     expect(await tab.waitFor('catch_up')).toEqual({ replayed: 0, complete: true });
     expect(tab.ids()).toEqual([]);
 
-    const release = releaseLead!;
-    releaseLead = undefined;
-    await release();
+    await setup.releaseLead();
     for (const id of ids) await tab.waitForMessage(id, 10_000);
     expect(tab.ids()).toEqual(ids);
   });
