@@ -116,6 +116,8 @@ describeRedis('delivery across instances, with real faults', () => {
     // B's catch-up query is answered only once released: the socket is connected, in its room.
     proxy.holdRepliesAfter('entregas.catch-up');
     const catchingUp = await openSocket(b.url, { token, since: 0 });
+    // Its query has run (its answer is what is held) before the next one is sent.
+    await waitFor('B’s catch-up query to run', () => proxy.heldBytes > 0);
     const response = await send(a, user, 'live during the catch-up');
     const live = ((await response.json()) as { ids: number[] }).ids[0];
     await watcher.waitForMessage(live);
@@ -125,6 +127,7 @@ describeRedis('delivery across instances, with real faults', () => {
 
     proxy.release();
     await catchingUp.waitForMessage(live);
+    await catchingUp.waitFor('catch_up');
     const events = catchingUp
       .eventNames()
       .filter((name) => name === 'notificacion_mensaje' || name === 'catch_up');
