@@ -12,7 +12,7 @@ import type { Server, Socket } from 'socket.io';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { AckErrorFilter } from '../common/ack-error.filter';
 import { StrictValidationPipe } from '../common/strict-validation.pipe';
-import { releaseEvents, sendPastHold } from '../websocket/socket-writes';
+import { discardHeld, releaseEvents, sendPastHold } from '../websocket/socket-writes';
 import { SOCKET_PATH } from '../websocket/socket-path';
 import { HandshakeStep } from '../websocket/socket-user';
 import { MarkReadDto } from './dto/mark-read.dto';
@@ -103,7 +103,7 @@ export class NotificationsGateway
 
   handleDisconnect(socket: NotificationsSocket): void {
     clearTimeout(socket.data.expiryTimer);
-    releaseEvents(socket);
+    discardHeld(socket);
   }
 
   @SubscribeMessage('mark_read')

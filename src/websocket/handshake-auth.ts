@@ -31,8 +31,8 @@ export function authenticate(verifier: TokenVerifier): HandshakeStep {
 
 /**
  * Joins the socket to its user's room, before the client's `connect` fires: a notification
- * sent right after `connect` arrives. What the room brings waits until the gateway has sent
- * the socket's first count and catch-up (see socket-writes.ts).
+ * sent right after `connect` arrives. What the room brings waits until the gateway lets it
+ * go: at once without `since`, after the replay and `catch_up` with it (see socket-writes.ts).
  */
 export const joinUserRoom: HandshakeStep = (socket, next) => {
   const user = socketUser(socket);

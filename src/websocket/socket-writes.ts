@@ -124,6 +124,12 @@ export function sendPastHold(socket: Socket, send: () => void): void {
   }
 }
 
+/** Drops what waited (the socket is gone): nothing to write it to. */
+export function discardHeld(socket: Socket): void {
+  const writes = (socket.client as unknown as WatchedClient)[WRITES];
+  if (writes) writes.held = undefined;
+}
+
 /** Ends the hold: what waited goes out now, in the order it came (repeats dropped). */
 export function releaseEvents(socket: Socket): void {
   const client = socket.client as unknown as WatchedClient;
