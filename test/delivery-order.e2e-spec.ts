@@ -122,4 +122,17 @@ describe('delivery: once per socket that stayed connected', () => {
     await other.waitForMessage(third.id);
     expect(other.ids()).toEqual([first.id, second.id, third.id]);
   });
+
+  it('does not push again to a reconnected socket the notification its since names', async () => {
+    const user = await createUser(app);
+    const service = app.app.get(NotificationsService);
+    const held = await service.notificarUsuario(user, 'held by the client');
+    const back = await openSocket(app.url, { token: signToken(user), since: held.id });
+    await back.waitFor('catch_up');
+    // The successor of a leader killed after publishing `held` publishes it again.
+    app.app.get(NotificationsPublisher).notificacion(user.id, toJson(held));
+    const next = await service.notificarUsuario(user, 'after the reconnect');
+    await back.waitForMessage(next.id);
+    expect(back.ids()).toEqual([next.id]);
+  });
 });

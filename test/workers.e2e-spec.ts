@@ -176,6 +176,8 @@ describe('WORKERS=2: two worker processes behind one port', () => {
     await back.waitFor('catch_up');
     for (const id of meanwhile) await back.waitForMessage(id, 10_000);
     // Replayed and pushed again when the leader read them during the catch-up: a duplicate.
+    // Were the victim the leader, its successor publishes `lastSeen` again: not to this socket,
+    // whose `since` says it holds it.
     expect([...new Set(back.ids())]).toEqual(meanwhile);
     for (const id of meanwhile) await sockets.get(survivor)!.waitForMessage(id);
 

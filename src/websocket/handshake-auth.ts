@@ -33,6 +33,7 @@ export function authenticate(verifier: TokenVerifier): HandshakeStep {
  * Joins the socket to its user's room, before the client's `connect` fires: a notification
  * sent right after `connect` arrives. What the room brings waits until the gateway lets it
  * go: at once without `since`, after the replay and `catch_up` with it (see socket-writes.ts).
+ * Runs after the handshake's `since` was read: that notification is never pushed again.
  */
 export const joinUserRoom: HandshakeStep = (socket, next) => {
   const user = socketUser(socket);
@@ -40,7 +41,7 @@ export const joinUserRoom: HandshakeStep = (socket, next) => {
     next(new Error('unauthorized'));
     return;
   }
-  watchWrites(socket);
+  watchWrites(socket, (socket.data as { since?: number }).since);
   Promise.resolve(socket.join(roomOf(user.id))).then(
     () => next(),
     (error: unknown) => next(error as Error),

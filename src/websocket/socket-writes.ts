@@ -12,7 +12,8 @@ import type { Socket } from 'socket.io';
  *
  * Once per socket: a leader that dies between publishing and deleting what it published
  * leaves it for the next leader, which publishes it again. A socket that stayed connected
- * drops a `notificacion_mensaje` whose id it was sent recently (the last RECENT_IDS).
+ * drops a `notificacion_mensaje` whose id it was sent recently (the last RECENT_IDS), and a
+ * socket that reconnected drops the one its `since` says the client holds.
  *
  * Socket.IO has no outgoing middleware: room broadcasts are written to each socket's
  * connection by the adapter (`client.writeToEngine`, the same path for every adapter, and the
@@ -55,12 +56,12 @@ const NOTIFICATION_ID = /"notificacion":\{"id":(\d+)/;
 
 /**
  * Watches what is written to the socket's connection (see above), holding events until
- * `releaseEvents`. Call when the socket joins its room.
+ * `releaseEvents`. Call when the socket joins its room, with the id the client says it holds.
  */
-export function watchWrites(socket: Socket): void {
+export function watchWrites(socket: Socket, heldId?: number): void {
   const client = socket.client as unknown as WatchedClient;
   if (client[WRITES]) return;
-  const writes: Writes = { held: [], direct: false, recent: new Set() };
+  const writes: Writes = { held: [], direct: false, recent: new Set(heldId ? [heldId] : []) };
   client[WRITES] = writes;
   const write = (Object.getPrototypeOf(client) as EngineClient).writeToEngine;
   client.writeToEngine = function (
